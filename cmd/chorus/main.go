@@ -1,3 +1,7 @@
+// Command chorus is the one Chorus binary: Caddy's command line (run, adapt,
+// reload, list-modules, version, …) with Caddy's standard modules and the
+// Chorus front-door modules compiled in, plus the Chorus subcommands "node"
+// (one app node) and "demo" (a local cluster behind the front door).
 package main
 
 import (
@@ -5,6 +9,8 @@ import (
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/seed331fb32b/chorus/caddymodule"
 )
 
 func main() { caddycmd.Main() }
