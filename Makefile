@@ -1,0 +1,35 @@
+# Chorus: the two commands a newcomer needs are `make run` and `make test`.
+
+GO          ?= go
+BIN         := bin/chorus
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Every test, the end-to-end ones included, must end well inside this.
+TEST_TIMEOUT ?= 14m
+
+.PHONY: all build run test lint bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/chorus
+
+# A local 3-node cluster on the embedded SQLite default, behind the front
+# door on http://127.0.0.1:8080. Ctrl-C stops everything.
+run: build
+	./$(BIN) demo --nodes 3 --http 127.0.0.1:8080 --data ./data
+
+# gofmt, go vet, staticcheck, then every test (unit, database, end-to-end).
+test: lint
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin data

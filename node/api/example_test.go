@@ -1,0 +1,39 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+
+	"github.com/seed331fb32b/chorus/node/api"
+	"github.com/seed331fb32b/chorus/node/app"
+	"github.com/seed331fb32b/chorus/node/config"
+	"github.com/seed331fb32b/chorus/node/store"
+)
+
+func ExampleNew() {
+	dir, err := os.MkdirTemp("", "chorus-api")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	cfg := config.DefaultConfig()
+	cfg.SqlSettings.DataSource = filepath.Join(dir, "chorus.db")
+
+	st, err := store.Open(context.Background(), cfg.SqlSettings)
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	handler := api.New(app.New(st.System(), cfg.ServiceSettings, nil), "dev", nil)
+
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v4/system/ping?get_server_status=true", nil))
+	fmt.Println(rec.Code, rec.Header().Get("Content-Type"), rec.Header().Get("database_status"))
+	fmt.Println(rec.Body.String())
+	// Output:
+	// 200 application/json OK
+	// {"ActiveSearchBackend":"database","AndroidLatestVersion":"","AndroidMinVersion":"","IosLatestVersion":"","IosMinVersion":"","database_status":"OK","status":"OK"}
+}

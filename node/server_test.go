@@ -1,0 +1,188 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// freeAddress returns a 127.0.0.1 address with a port free right now. The
+// config must name the port before the node listens, so 127.0.0.1:0 will
+// not do.
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// writeConfig writes a config.json listening on addr with a SQLite database
+// in a fresh directory and returns its path.
+func writeConfig(t *testing.T, addr string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`{
+		"ServiceSettings": {"ListenAddress": %q},
+		"SqlSettings": {"DriverName": "sqlite", "DataSource": %q}
+	}`, addr, filepath.Join(dir, "data", "chorus.db"))
+	path := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// testLogger logs to the test and records entries for the test to wait on.
+func testLogger(t *testing.T) (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	return zap.New(zapcore.NewTee(core, zaptest.NewLogger(t).Core())), logs
+}
+
+// waitFor polls cond until it holds, failing the test with what after the
+// deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	addr := freeAddress(t)
+	logger, logs := testLogger(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, writeConfig(t, addr), logger) }()
+	waitFor(t, "the ready log entry", func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned before ready: %v", err)
+		default:
+		}
+		return logs.FilterMessage(ReadyMessage).Len() > 0
+	})
+	ready := logs.FilterMessage(ReadyMessage).All()[0].ContextMap()
+	if ready["address"] != addr {
+		t.Errorf("ready address = %v, want %s", ready["address"], addr)
+	}
+
+	for _, target := range []string{"/api/v4/system/ping", "/api/v4/system/ping?get_server_status=true"} {
+		res, err := http.Get("http://" + addr + target)
+		if err != nil {
+			t.Fatalf("GET %s: %v", target, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200; body %s", target, res.StatusCode, body)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(body, &m); err != nil || m["status"] != "OK" {
+			t.Errorf("GET %s body = %s (%v), want status OK", target, body, err)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run after cancel = %v, want nil", err)
+		}
+	case <-time.After(ShutdownTimeout + 5*time.Second):
+		t.Fatal("Run did not return after its context was cancelled")
+	}
+	if conn, err := net.Dial("tcp", addr); err == nil {
+		conn.Close()
+		t.Error("node still accepts connections after Run returned")
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+
+	tests := []struct {
+		name   string
+		config func(t *testing.T) string
+		want   []string
+	}{
+		{
+			name:   "missing config file is named",
+			config: func(t *testing.T) string { return filepath.Join(t.TempDir(), "missing.json") },
+			want:   []string{"loading config", "missing.json"},
+		},
+		{
+			name: "malformed config gives line and column",
+			config: func(t *testing.T) string {
+				path := filepath.Join(t.TempDir(), "config.json")
+				if err := os.WriteFile(path, []byte("{\n  \"SqlSettings\": bad\n}"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return path
+			},
+			want: []string{"config.json:2:18: invalid character"},
+		},
+		{
+			name:   "listen address in use is named",
+			config: func(t *testing.T) string { return writeConfig(t, busy.Addr().String()) },
+			want:   []string{"listening on ServiceSettings.ListenAddress", busy.Addr().String()},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, _ := testLogger(t)
+			err := Run(t.Context(), tt.config(t), logger)
+			if err == nil {
+				t.Fatal("Run succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans several lines", err)
+			}
+		})
+	}
+}
+
+func TestLineError(t *testing.T) {
+	inner := errors.New("failed to connect to `user=u database=d`:\n\thost a: refused\n\thost b: refused")
+	err := &lineError{err: fmt.Errorf("opening postgres database: connecting: %w", inner)}
+	want := "opening postgres database: connecting: failed to connect to `user=u database=d`: host a: refused; host b: refused"
+	if err.Error() != want {
+		t.Errorf("Error() = %q\nwant %q", err.Error(), want)
+	}
+	if !errors.Is(err, inner) {
+		t.Error("lineError does not unwrap")
+	}
+}
