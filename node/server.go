@@ -28,9 +28,10 @@ const ReadyMessage = "node ready"
 const ShutdownTimeout = 10 * time.Second
 
 // Run runs one app node until ctx is cancelled: it loads the config at
-// configPath (with MM_* environment overrides), opens the database and
-// migrates it, builds the app and its API, and serves HTTP on
-// ServiceSettings.ListenAddress, logging [ReadyMessage] once listening.
+// configPath (with MM_* environment overrides), opens the database (master,
+// read and search replicas) and migrates it, builds the app and its API,
+// and serves HTTP on ServiceSettings.ListenAddress, logging [ReadyMessage]
+// once listening. POST /api/v4/config/reload reads configPath again.
 //
 // When ctx is cancelled Run stops accepting connections, waits up to
 // [ShutdownTimeout] for running requests, closes the database and returns
@@ -56,7 +57,7 @@ func run(ctx context.Context, configPath string, logger *zap.Logger) (err error)
 		logger.Info("Setting taken from the environment", zap.String("setting", setting))
 	}
 
-	st, err := store.Open(ctx, cfg.SqlSettings)
+	st, err := store.Open(ctx, cfg.SqlSettings, logger.Named("store"))
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,13 @@ func run(ctx context.Context, configPath string, logger *zap.Logger) (err error)
 		}
 	}()
 
-	a := app.New(st.System(), cfg.ServiceSettings, logger)
+	a := app.New(app.Deps{
+		Config:     cfg,
+		ConfigPath: configPath,
+		System:     st.System(),
+		Database:   st,
+		Logger:     logger,
+	})
 	srv := &http.Server{
 		Handler: api.New(a, version(), logger),
 		// Slow or idle clients must not hold connections forever; no write
@@ -141,5 +148,8 @@ func (e *lineError) Error() string {
 
 func (e *lineError) Unwrap() error { return e.err }
 
-// The store's Systems accessor is what the app needs of the Systems table.
-var _ app.SystemStore = (*store.SystemStore)(nil)
+// The store is what the app needs of the database.
+var (
+	_ app.SystemStore = (*store.SystemStore)(nil)
+	_ app.Database    = (*store.Store)(nil)
+)

@@ -107,6 +107,20 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		}
 	}
 
+	// The admin endpoints reach this node's config file and database: a
+	// reload and a recycle succeed from the node's own host.
+	for _, target := range []string{"/api/v4/config/reload", "/api/v4/database/recycle"} {
+		res, err := http.Post("http://"+addr+target, "application/json", nil)
+		if err != nil {
+			t.Fatalf("POST %s: %v", target, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(body) != `{"status":"OK"}` {
+			t.Errorf("POST %s = %d %s, want 200 {\"status\":\"OK\"}", target, res.StatusCode, body)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:

@@ -47,6 +47,8 @@ func New(a *app.App, version string, logger *zap.Logger) http.Handler {
 // would serve its web app there).
 func (h *handler) routes() {
 	h.mux.HandleFunc("GET /api/v4/system/ping", h.getSystemPing)
+	h.mux.HandleFunc("POST /api/v4/config/reload", localOnly("reload_config", h.reloadConfig))
+	h.mux.HandleFunc("POST /api/v4/database/recycle", localOnly("recycle_database_connections", h.recycleDatabase))
 	h.mux.HandleFunc("/api/v4/", notFound)
 }
 

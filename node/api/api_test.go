@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,25 +18,36 @@ import (
 	"github.com/seed331fb32b/chorus/node/store"
 )
 
-// testNode is the API in front of an app on a real SQLite store.
+// testNode is the API in front of an app on a real SQLite store, started
+// from a config.json in a temporary directory.
 type testNode struct {
-	app     *app.App
-	store   *store.Store
-	handler http.Handler
+	app        *app.App
+	store      *store.Store
+	handler    http.Handler
+	configPath string
 }
 
 func newTestNode(t *testing.T, service config.ServiceSettings) *testNode {
 	t.Helper()
-	settings := config.DefaultConfig().SqlSettings
-	settings.DataSource = filepath.Join(t.TempDir(), "chorus.db")
-	st, err := store.Open(t.Context(), settings)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	content := fmt.Sprintf(`{"ServiceSettings": {"GoroutineHealthThreshold": %d}, "SqlSettings": {"DataSource": %q}}`,
+		service.GoroutineHealthThreshold, filepath.Join(dir, "chorus.db"))
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := zaptest.NewLogger(t)
+	st, err := store.Open(t.Context(), cfg.SqlSettings, logger)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	logger := zaptest.NewLogger(t)
-	a := app.New(st.System(), service, logger)
-	return &testNode{app: a, store: st, handler: api.New(a, "test", logger)}
+	a := app.New(app.Deps{Config: cfg, ConfigPath: path, System: st.System(), Database: st, Logger: logger})
+	return &testNode{app: a, store: st, handler: api.New(a, "test", logger), configPath: path}
 }
 
 // get serves one GET request and returns the response with its body read.

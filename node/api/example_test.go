@@ -22,12 +22,12 @@ func ExampleNew() {
 	cfg := config.DefaultConfig()
 	cfg.SqlSettings.DataSource = filepath.Join(dir, "chorus.db")
 
-	st, err := store.Open(context.Background(), cfg.SqlSettings)
+	st, err := store.Open(context.Background(), cfg.SqlSettings, nil)
 	if err != nil {
 		panic(err)
 	}
 	defer st.Close()
-	handler := api.New(app.New(st.System(), cfg.ServiceSettings, nil), "dev", nil)
+	handler := api.New(app.New(app.Deps{Config: cfg, System: st.System(), Database: st}), "dev", nil)
 
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v4/system/ping?get_server_status=true", nil))

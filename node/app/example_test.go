@@ -23,7 +23,7 @@ func (m memSystem) PermanentDeleteByName(_ context.Context, name string) error {
 
 func ExampleApp_Healthy() {
 	rows := memSystem{}
-	a := app.New(rows, config.DefaultConfig().ServiceSettings, nil)
+	a := app.New(app.Deps{Config: config.DefaultConfig(), System: rows})
 
 	st := a.Healthy(context.Background(), true)
 	fmt.Println(st.Status, st.DatabaseStatus, len(rows))

@@ -35,7 +35,7 @@ func (s Status) OK() bool { return s.Status == StatusOK }
 // at warn level, as Mattermost does. ctx bounds the database check.
 func (a *App) Healthy(ctx context.Context, withServerStatus bool) Status {
 	st := Status{Status: StatusOK}
-	if t := a.goroutineHealthThreshold; t > 0 {
+	if t := a.Config().ServiceSettings.GoroutineHealthThreshold; t > 0 {
 		if n := a.numGoroutine(); n >= t {
 			a.logger.Warn("The number of running goroutines is over the health threshold",
 				zap.Int("goroutines", n), zap.Int("health_threshold", t))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/seed331fb32b/chorus/node/config"
@@ -34,6 +35,13 @@ func (f *fakeSystem) PermanentDeleteByName(_ context.Context, name string) error
 }
 
 var _ SystemStore = (*fakeSystem)(nil)
+
+// newApp returns an App on sys with the default config but for service.
+func newApp(sys SystemStore, service config.ServiceSettings, logger *zap.Logger) *App {
+	cfg := config.DefaultConfig()
+	cfg.ServiceSettings = service
+	return New(Deps{Config: cfg, System: sys, Logger: logger})
+}
 
 func TestHealthy(t *testing.T) {
 	errDown := errors.New("database is down")
@@ -75,7 +83,7 @@ func TestHealthy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sys := &fakeSystem{saveErr: tt.saveErr, deleteErr: tt.deleteErr}
-			a := New(sys, config.ServiceSettings{GoroutineHealthThreshold: tt.threshold}, zaptest.NewLogger(t))
+			a := newApp(sys, config.ServiceSettings{GoroutineHealthThreshold: tt.threshold}, zaptest.NewLogger(t))
 			a.numGoroutine = func() int { return tt.goroutines }
 
 			got := a.Healthy(t.Context(), tt.withServerStatus)
@@ -112,7 +120,7 @@ func TestCheckDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sys := &fakeSystem{saveErr: tt.saveErr, deleteErr: tt.deleteErr}
-			a := New(sys, config.ServiceSettings{}, nil)
+			a := newApp(sys, config.ServiceSettings{}, nil)
 			a.now = func() time.Time { return time.Unix(1700000000, 0) }
 			err := a.CheckDatabase(t.Context())
 			if len(tt.wantIs) == 0 && err != nil {

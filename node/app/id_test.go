@@ -49,7 +49,7 @@ func TestIsValidID(t *testing.T) {
 }
 
 func TestNodeIDIsFixedPerApp(t *testing.T) {
-	a, b := New(&fakeSystem{}, config.ServiceSettings{}, nil), New(&fakeSystem{}, config.ServiceSettings{}, nil)
+	a, b := newApp(&fakeSystem{}, config.ServiceSettings{}, nil), newApp(&fakeSystem{}, config.ServiceSettings{}, nil)
 	first := a.NodeID()
 	a.Healthy(t.Context(), true)
 	if a.NodeID() != first || !IsValidID(first) {

@@ -71,13 +71,18 @@ type SqlSettings struct {
 	// other drivers ([Load] leaves it empty and Validate rejects it). Env
 	// MM_SQLSETTINGS_DATASOURCE. The password in it never appears in an error.
 	DataSource string
-	// DataSourceReplicas are read replicas of DataSource. Default none (every
-	// read goes to the master). Not used yet. Env
-	// MM_SQLSETTINGS_DATASOURCEREPLICAS, DSNs separated by single spaces.
+	// DataSourceReplicas are read replicas of DataSource, in the same DSN
+	// form. Reads that need not see a write just made round-robin over the
+	// replicas that answer; a replica that fails with a connection error
+	// leaves the rotation until it answers a probe again (see
+	// ReplicaMonitorIntervalSeconds). Default none (every read goes to the
+	// master). Env MM_SQLSETTINGS_DATASOURCEREPLICAS, DSNs separated by
+	// single spaces.
 	DataSourceReplicas []string
-	// DataSourceSearchReplicas are replicas used only for search. Default
-	// none (search uses DataSourceReplicas, then the master). Not used yet.
-	// Env MM_SQLSETTINGS_DATASOURCESEARCHREPLICAS, DSNs separated by single
+	// DataSourceSearchReplicas are replicas used only for search queries,
+	// round-robin, like DataSourceReplicas. Default none (search uses
+	// DataSourceReplicas, then the master). Env
+	// MM_SQLSETTINGS_DATASOURCESEARCHREPLICAS, DSNs separated by single
 	// spaces.
 	DataSourceSearchReplicas []string
 	// MaxIdleConns is the number of idle connections kept per data source.
@@ -103,12 +108,16 @@ type SqlSettings struct {
 	// a stuck database frees request goroutines sooner, long queries fail.
 	// Env MM_SQLSETTINGS_QUERYTIMEOUT.
 	QueryTimeout int
-	// ReplicaMonitorIntervalSeconds is how often an offline replica is probed
-	// again, in seconds. Default 5. Not used yet. Env
-	// MM_SQLSETTINGS_REPLICAMONITORINTERVALSECONDS.
+	// ReplicaMonitorIntervalSeconds is how often a replica out of rotation
+	// is probed again, in seconds; one that answers is back in rotation at
+	// once. Zero or negative means the default. Default 5. Lower: a
+	// recovered replica takes load sooner, more connection attempts to a
+	// dead one. Env MM_SQLSETTINGS_REPLICAMONITORINTERVALSECONDS.
 	ReplicaMonitorIntervalSeconds int
-	// Trace logs every query at debug level. Default false. Not used yet. Env
-	// MM_SQLSETTINGS_TRACE.
+	// Trace logs every SQL statement (its text, data source, duration and
+	// error, never its arguments) at info level, so it shows without
+	// changing the log level; Mattermost logs it at debug. Default false.
+	// Env MM_SQLSETTINGS_TRACE.
 	Trace bool
 }
 

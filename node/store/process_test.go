@@ -102,7 +102,7 @@ func TestOpenHelperProcess(t *testing.T) {
 	}
 	settings := config.DefaultConfig().SqlSettings
 	settings.DataSource = path
-	s, err := Open(t.Context(), settings)
+	s, err := Open(t.Context(), settings, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,5 +110,5 @@ func TestOpenHelperProcess(t *testing.T) {
 	if err := s.System().SaveOrUpdate(t.Context(), "node_"+strconv.Itoa(os.Getpid()), "up"); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("applied=%d\n", s.applied)
+	fmt.Printf("applied=%d\n", s.migrated.applied)
 }

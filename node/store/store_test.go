@@ -10,22 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zaptest"
+
 	"github.com/seed331fb32b/chorus/node/config"
 )
-
-// TestStore runs the one store suite against every driver.
-func TestStore(t *testing.T) {
-	for _, driver := range allDrivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			for _, tc := range systemSuite {
-				t.Run(tc.name, func(t *testing.T) {
-					tc.run(t, openTest(t, driver))
-				})
-			}
-		})
-	}
-}
 
 func TestOpenMigrates(t *testing.T) {
 	for _, driver := range allDrivers {
@@ -37,22 +25,22 @@ func TestOpenMigrates(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			first, err := Open(t.Context(), settings)
+			first, err := Open(t.Context(), settings, zaptest.NewLogger(t))
 			if err != nil {
 				t.Fatalf("first Open: %v", err)
 			}
 			defer first.Close()
-			if first.applied != len(migrations) {
-				t.Errorf("first Open applied %d migrations, want %d", first.applied, len(migrations))
+			if first.migrated.applied != len(migrations) {
+				t.Errorf("first Open applied %d migrations, want %d", first.migrated.applied, len(migrations))
 			}
 
-			second, err := Open(t.Context(), settings)
+			second, err := Open(t.Context(), settings, zaptest.NewLogger(t))
 			if err != nil {
 				t.Fatalf("second Open: %v", err)
 			}
 			defer second.Close()
-			if second.applied != 0 {
-				t.Errorf("reopening an up-to-date database applied %d migrations", second.applied)
+			if second.migrated.applied != 0 {
+				t.Errorf("reopening an up-to-date database applied %d migrations", second.migrated.applied)
 			}
 			if n := countRows(t, second, "chorus_migrations"); n != len(migrations) {
 				t.Errorf("chorus_migrations has %d rows, want %d", n, len(migrations))
@@ -90,7 +78,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			for i := range nodes {
 				wg.Go(func() {
 					<-start
-					stores[i], errs[i] = Open(t.Context(), settings)
+					stores[i], errs[i] = Open(t.Context(), settings, zaptest.NewLogger(t))
 				})
 			}
 			close(start)
@@ -103,7 +91,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 					continue
 				}
 				defer stores[i].Close()
-				applied += stores[i].applied
+				applied += stores[i].migrated.applied
 			}
 			if t.Failed() {
 				return
@@ -113,6 +101,17 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 			}
 			if n := countRows(t, stores[0], "chorus_migrations"); n != len(migrations) {
 				t.Errorf("chorus_migrations has %d rows, want %d", n, len(migrations))
+			}
+			// Every store knows the recorded schema version, and it is this
+			// binary's.
+			node := latestSchema(migrations)
+			for i, s := range stores {
+				if s.migrated.database != node {
+					t.Errorf("store %d found schema %s, want %s", i, s.migrated.database, node)
+				}
+			}
+			if v, err := stores[0].System().Get(t.Context(), SchemaVersionKey); err != nil || v != node.String() {
+				t.Errorf("recorded schema version = %q, %v; want %q", v, err, node)
 			}
 			// Every store works afterwards.
 			for i, s := range stores {
@@ -126,7 +125,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 
 func TestSQLiteConnectionSettings(t *testing.T) {
 	settings := testSettings(t, config.DriverSQLite)
-	s, err := Open(t.Context(), settings)
+	s, err := Open(t.Context(), settings, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +144,7 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.pragma, func(t *testing.T) {
 			var got string
-			if err := s.db.QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+			if err := masterDB(t, s).QueryRowContext(t.Context(), "PRAGMA "+tt.pragma).Scan(&got); err != nil {
 				t.Fatal(err)
 			}
 			if got != tt.want {
@@ -164,7 +163,7 @@ func TestQueryTimeout(t *testing.T) {
 			t.Parallel()
 			settings := testSettings(t, driver)
 			settings.QueryTimeout = 1
-			s, err := Open(t.Context(), settings)
+			s, err := Open(t.Context(), settings, zaptest.NewLogger(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +175,7 @@ func TestQueryTimeout(t *testing.T) {
 			// Hold the write lock in a transaction on another connection of
 			// the same pool (for SQLite, _txlock=immediate takes the file's
 			// write lock at BEGIN).
-			tx, err := s.db.BeginTx(t.Context(), nil)
+			tx, err := masterDB(t, s).BeginTx(t.Context(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -218,7 +217,7 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name:     "unreachable postgres hides the password",
 			settings: config.SqlSettings{DriverName: config.DriverPostgres, DataSource: "postgres://chorus:" + password + "@127.0.0.1:1/test?sslmode=disable&connect_timeout=5"},
-			want:     "opening postgres database",
+			want:     "opening postgres database: connecting to the master (SqlSettings.DataSource)",
 		},
 		{
 			name:     "postgres keyword DSN hides the password",
@@ -228,17 +227,17 @@ func TestOpenErrors(t *testing.T) {
 		{
 			name:     "malformed postgres URL hides the password",
 			settings: config.SqlSettings{DriverName: config.DriverPostgres, DataSource: "postgres://chorus:" + password + "@127.0.0.1:notaport/test"},
-			want:     "opening postgres database",
+			want:     "opening postgres database: parsing SqlSettings.DataSource",
 		},
 		{
 			name:     "unreachable mysql hides the password",
 			settings: config.SqlSettings{DriverName: config.DriverMySQL, DataSource: "chorus:" + password + "@tcp(127.0.0.1:1)/test?timeout=5s"},
-			want:     "opening mysql database",
+			want:     "opening mysql database: connecting to the master (SqlSettings.DataSource)",
 		},
 		{
 			name:     "malformed mysql DSN hides the password",
 			settings: config.SqlSettings{DriverName: config.DriverMySQL, DataSource: "chorus:" + password + "@tcp(127.0.0.1:1)/test?parseTime=maybe"},
-			want:     "opening mysql database",
+			want:     "opening mysql database: parsing SqlSettings.DataSource",
 		},
 		{
 			name:     "sqlite directory that cannot be created",
@@ -251,7 +250,7 @@ func TestOpenErrors(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 			defer cancel()
-			s, err := Open(ctx, tt.settings)
+			s, err := Open(ctx, tt.settings, nil)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded, want an error")
@@ -269,7 +268,7 @@ func TestOpenErrors(t *testing.T) {
 func TestOpenHonoursCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := Open(ctx, testSettings(t, config.DriverSQLite))
+	_, err := Open(ctx, testSettings(t, config.DriverSQLite), nil)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Open with a cancelled context: err = %v, want context.Canceled", err)
 	}

@@ -8,8 +8,9 @@ import (
 
 // SystemStore reads and writes Mattermost's Systems table: server-wide
 // values by name (Name varchar(64), Value text). Every call goes to the
-// master and is bounded by SqlSettings.QueryTimeout; it is safe for
-// concurrent use.
+// master, replicas or not: these values (health checks, the schema version,
+// cluster-wide settings) must never be stale. It is safe for concurrent
+// use.
 type SystemStore struct {
 	s *Store
 }
@@ -19,10 +20,8 @@ type SystemStore struct {
 // must be at most 64 bytes (SQLite does not enforce it).
 func (ss *SystemStore) SaveOrUpdate(ctx context.Context, name, value string) error {
 	s := ss.s
-	ctx, cancel := s.queryContext(ctx)
-	defer cancel()
-	query := s.dialect.rebind("INSERT INTO Systems (Name, Value) VALUES (?, ?) " + s.dialect.upsert("Name", "Value"))
-	if _, err := s.db.ExecContext(ctx, query, name, value); err != nil {
+	query := "INSERT INTO Systems (Name, Value) VALUES (?, ?) " + s.dialect.upsert("Name", "Value")
+	if _, err := s.exec(ctx, query, name, value); err != nil {
 		return s.errorf("saving system %q: %w", name, err)
 	}
 	return nil
@@ -32,10 +31,8 @@ func (ss *SystemStore) SaveOrUpdate(ctx context.Context, name, value string) err
 // there is no such row.
 func (ss *SystemStore) Get(ctx context.Context, name string) (string, error) {
 	s := ss.s
-	ctx, cancel := s.queryContext(ctx)
-	defer cancel()
 	var value sql.NullString
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind("SELECT Value FROM Systems WHERE Name = ?"), name).Scan(&value)
+	err := s.queryRow(ctx, toMaster, "SELECT Value FROM Systems WHERE Name = ?", []any{name}, &value)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", s.errorf("getting system %q: %w", name, ErrNotFound)
 	}
@@ -49,9 +46,7 @@ func (ss *SystemStore) Get(ctx context.Context, name string) (string, error) {
 // not an error, as in Mattermost.
 func (ss *SystemStore) PermanentDeleteByName(ctx context.Context, name string) error {
 	s := ss.s
-	ctx, cancel := s.queryContext(ctx)
-	defer cancel()
-	if _, err := s.db.ExecContext(ctx, s.dialect.rebind("DELETE FROM Systems WHERE Name = ?"), name); err != nil {
+	if _, err := s.exec(ctx, "DELETE FROM Systems WHERE Name = ?", name); err != nil {
 		return s.errorf("deleting system %q: %w", name, err)
 	}
 	return nil

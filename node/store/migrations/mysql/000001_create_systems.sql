@@ -1,3 +1,4 @@
+-- schema 1.0
 -- Mattermost's Systems table: named server-wide values (schema version,
 -- cluster key, health check rows).
 CREATE TABLE IF NOT EXISTS Systems (

@@ -1,0 +1,13 @@
+-- schema 1.1
+-- Mattermost's Status table: each user's presence.
+-- SQLite does not enforce varchar lengths.
+CREATE TABLE IF NOT EXISTS Status (
+    UserId         varchar(26) NOT NULL,
+    Status         varchar(32) NOT NULL DEFAULT '',
+    Manual         boolean NOT NULL DEFAULT 0,
+    LastActivityAt bigint NOT NULL DEFAULT 0,
+    DNDEndTime     bigint NOT NULL DEFAULT 0,
+    PrevStatus     varchar(32) NOT NULL DEFAULT '',
+    PRIMARY KEY (UserId)
+);
+CREATE INDEX IF NOT EXISTS idx_status_status ON Status (Status);
