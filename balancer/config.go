@@ -21,10 +21,22 @@ const PingPath = "/api/v4/system/ping"
 // Config describes one cluster of app nodes as the front door sees it.
 // The zero value is not useful; start from [DefaultConfig].
 type Config struct {
+	// Cluster names the cluster: the key under which one front door keeps
+	// one [Pool] (and so one health checker) however many routes use it,
+	// the label in logs, metrics and the admin API, and the gossip label
+	// (memberlist's Label, the app nodes' ClusterSettings.ClusterName).
+	// Default: "chorus".
+	Cluster string
+
 	// Nodes are the app nodes' API addresses as "host:port", each one
-	// normalised by [ParseNode]. Required: the front door needs at least
-	// one node.
+	// normalised by [ParseNode]: the static list. At least one node or
+	// Gossip is required.
 	Nodes []string
+
+	// Gossip, when not nil, makes the front door join the app nodes'
+	// memberlist and learn nodes from it (see [Discovery]); nil: the static
+	// list only.
+	Gossip *GossipConfig
 
 	// HealthURI is the path (and query) probed on every node. A node
 	// answering anything but 200 is failing. Default: [PingPath].
@@ -71,6 +83,31 @@ type Config struct {
 	// TryDuration is how long a request that could not reach a node is
 	// retried on other nodes before the client gets 502.
 	TryDuration time.Duration
+
+	// PassiveFails is the number of consecutive failures of real traffic
+	// to reach a node (refused or broken connections) after which it is
+	// unhealthy without waiting for the checker; it returns after
+	// HealthPasses passed probes. Lower: fewer requests spent on a dead
+	// node, more risk that a hiccup takes a node out.
+	PassiveFails int
+
+	// SlowStart is how long a node that just became active takes to get
+	// its full share of new connections: its weight in least-connections
+	// selection grows linearly from a twentieth to one over this time, so
+	// a restarted node is not stampeded by every reconnecting client.
+	// Zero: no slow start.
+	SlowStart time.Duration
+
+	// DrainGrace is how long the WebSockets of a draining node are left
+	// open after the drain starts, so the node can close them itself (a
+	// graceful shutdown closes them with proper frames).
+	DrainGrace time.Duration
+
+	// DrainSpread is the window over which the WebSockets still open after
+	// DrainGrace are closed by the front door, in batches, so the clients
+	// reconnect to the other nodes spread over it rather than at once.
+	// Zero: all at once.
+	DrainSpread time.Duration
 }
 
 // DefaultConfig returns the settings of the Mattermost HA guide's NGINX
@@ -78,6 +115,7 @@ type Config struct {
 // checks. Nodes is empty.
 func DefaultConfig() Config {
 	return Config{
+		Cluster:        "chorus",         // one cluster per front door needs no name
 		HealthURI:      PingPath,         // Mattermost's documented load-balancer check
 		HealthInterval: 2 * time.Second,  // a dead node is out within seconds, not the seeds' 30
 		HealthTimeout:  2 * time.Second,  // a ping answers in milliseconds; longer means trouble
@@ -90,13 +128,25 @@ func DefaultConfig() Config {
 		ReadTimeout:    90 * time.Second, // proxy_read_timeout 90s; nodes ping sockets every 60 s
 		KeepAlive:      256,              // keepalive 256
 		TryDuration:    5 * time.Second,  // covers a node's death until the checker sees it
+		PassiveFails:   1,                // a refused connection is a dead node until a probe says otherwise
+		SlowStart:      30 * time.Second, // spreads a reconnect storm over half a minute
+		DrainGrace:     30 * time.Second, // a node's own graceful shutdown closes its sockets first
+		DrainSpread:    30 * time.Second, // clients reconnect over half a minute, not in one storm
 	}
 }
 
 // Validate reports the first setting that cannot work, by name.
 func (c Config) Validate() error {
-	if len(c.Nodes) == 0 {
-		return errors.New("balancer: nodes: at least one node is required")
+	if c.Cluster == "" {
+		return errors.New("balancer: cluster: the name must not be empty")
+	}
+	if len(c.Nodes) == 0 && c.Gossip == nil {
+		return errors.New("balancer: nodes: at least one node (or gossip) is required")
+	}
+	if c.Gossip != nil {
+		if err := c.Gossip.Validate(); err != nil {
+			return err
+		}
 	}
 	seen := make(map[string]bool, len(c.Nodes))
 	for _, n := range c.Nodes {
@@ -134,8 +184,21 @@ func (c Config) Validate() error {
 	if c.MaxBody < 1 {
 		return fmt.Errorf("balancer: max_body: must be positive, got %d", c.MaxBody)
 	}
-	if c.TryDuration < 0 {
-		return fmt.Errorf("balancer: try_duration: must not be negative, got %s", c.TryDuration)
+	if c.PassiveFails < 1 {
+		return fmt.Errorf("balancer: passive_fails: must be at least 1, got %d", c.PassiveFails)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"try_duration", c.TryDuration},
+		{"slow_start", c.SlowStart},
+		{"drain_grace", c.DrainGrace},
+		{"drain_spread", c.DrainSpread},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("balancer: %s: must not be negative, got %s", d.name, d.v)
+		}
 	}
 	return nil
 }

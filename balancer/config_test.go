@@ -59,6 +59,12 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{"zero fails", func(c *Config) { c.HealthFails = 0 }, "health_fails"},
 		{"zero body", func(c *Config) { c.MaxBody = 0 }, "max_body"},
 		{"negative try duration", func(c *Config) { c.TryDuration = -time.Second }, "try_duration"},
+		{"negative slow start", func(c *Config) { c.SlowStart = -time.Second }, "slow_start"},
+		{"negative drain grace", func(c *Config) { c.DrainGrace = -time.Second }, "drain_grace"},
+		{"negative drain spread", func(c *Config) { c.DrainSpread = -time.Second }, "drain_spread"},
+		{"zero passive fails", func(c *Config) { c.PassiveFails = 0 }, "passive_fails"},
+		{"empty cluster name", func(c *Config) { c.Cluster = "" }, "cluster"},
+		{"gossip without join address", func(c *Config) { g := DefaultGossipConfig(); c.Gossip = &g }, "join address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of the adapt t
 
 // adapt runs Caddy's Caddyfile adapter as "chorus adapt" does, with the
 // given file name for error messages.
-func adapt(t *testing.T, filename, src string) ([]byte, error) {
+func adapt(t testing.TB, filename, src string) ([]byte, error) {
 	t.Helper()
 	adapter := caddyconfig.GetAdapter("caddyfile")
 	out, warnings, err := adapter.Adapt([]byte(src), map[string]any{"filename": filename})
@@ -76,10 +76,26 @@ func TestRootCaddyfileAdapts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("adapt ../Caddyfile: %v", err)
 	}
-	for _, want := range []string{`"handler":"reverse_proxy"`, `"uri":"/api/v4/system/ping"`, `"handler":"chorus_error"`} {
+	for _, want := range []string{`"handler":"reverse_proxy"`, `"health_uri":"/api/v4/system/ping"`, `"handler":"chorus_websocket"`, `"source":"chorus"`, `"handler":"chorus_error"`} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("adapted root Caddyfile lacks %s", want)
 		}
+	}
+}
+
+func TestClusterNameSharedOnlyWithTheSameSettings(t *testing.T) {
+	same := ":8080 {\n\tchorus 127.0.0.1:8065\n}\n:8081 {\n\tchorus 127.0.0.1:8065\n}\n"
+	if _, err := adapt(t, "Caddyfile", same); err != nil {
+		t.Fatalf("two sites sharing one cluster with the same settings: %v", err)
+	}
+	other := ":8080 {\n\tchorus 127.0.0.1:8065\n}\n:8081 {\n\tchorus 127.0.0.1:9065\n}\n"
+	_, err := adapt(t, "Caddyfile", other)
+	if err == nil || !strings.Contains(err.Error(), "Caddyfile:5") || !strings.Contains(err.Error(), "Caddyfile:2") || !strings.Contains(err.Error(), "cluster <name>") {
+		t.Fatalf("two clusters under one name: %v; want an error naming both lines and the fix", err)
+	}
+	named := ":8080 {\n\tchorus 127.0.0.1:8065\n}\n:8081 {\n\tchorus 127.0.0.1:9065 {\n\t\tcluster second\n\t}\n}\n"
+	if _, err := adapt(t, "Caddyfile", named); err != nil {
+		t.Fatalf("two named clusters: %v", err)
 	}
 }
 
@@ -90,11 +106,23 @@ func TestBadDirectiveNamesFileAndLine(t *testing.T) {
 		wantLine string
 		wantText string
 	}{
-		{"no node", "chorus\n}", "Caddyfile:2", "at least one node"},
+		{"no node", "chorus\n}", "Caddyfile:2", "chorus needs nodes"},
 		{"node without port", "chorus 127.0.0.1\n}", "Caddyfile:2", "want host:port"},
 		{"https node", "chorus https://10.0.0.1:8065\n}", "Caddyfile:2", "scheme"},
 		{"node listed twice", "chorus 127.0.0.1:8065 {\n\tnodes 127.0.0.1:8065\n}\n}", "Caddyfile:3", "listed twice"},
-		{"bad interval", "chorus 127.0.0.1:8065 {\n\thealth_interval soon\n}\n}", "Caddyfile:3", "health_interval \"soon\" is not a positive duration"},
+		{"bad interval", "chorus 127.0.0.1:8065 {\n\thealth_interval soon\n}\n}", "Caddyfile:3", "health_interval \"soon\" is not a duration"},
+		{"zero interval", "chorus 127.0.0.1:8065 {\n\thealth_interval 0s\n}\n}", "Caddyfile:3", "health_interval \"0s\" is not a positive duration"},
+		{"negative slow start", "chorus 127.0.0.1:8065 {\n\tslow_start -1s\n}\n}", "Caddyfile:3", "slow_start"},
+		{"bad drain grace", "chorus 127.0.0.1:8065 {\n\tdrain_grace later\n}\n}", "Caddyfile:3", "drain_grace"},
+		{"bad drain spread", "chorus 127.0.0.1:8065 {\n\tdrain_spread -2s\n}\n}", "Caddyfile:3", "drain_spread"},
+		{"zero passive fails", "chorus 127.0.0.1:8065 {\n\tpassive_fails 0\n}\n}", "Caddyfile:3", "passive_fails"},
+		{"gossip without address", "chorus {\n\tgossip\n}\n}", "Caddyfile:3", "at least one join address"},
+		{"gossip address without port", "chorus {\n\tgossip 10.0.0.1\n}\n}", "Caddyfile:3", "want host:port"},
+		{"gossip key not base64", "chorus {\n\tgossip 10.0.0.1:8074 {\n\t\tkey %%%\n\t}\n}\n}", "Caddyfile:4", "not base64"},
+		{"gossip key too short", "chorus {\n\tgossip 10.0.0.1:8074 {\n\t\tkey c2hvcnQ=\n\t}\n}\n}", "Caddyfile:4", "5 bytes"},
+		{"gossip bad bind", "chorus {\n\tgossip 10.0.0.1:8074 {\n\t\tbind everywhere\n\t}\n}\n}", "Caddyfile:4", "bind"},
+		{"gossip unknown option", "chorus {\n\tgossip 10.0.0.1:8074 {\n\t\tgossip_harder\n\t}\n}\n}", "Caddyfile:4", "unrecognized gossip option"},
+		{"cluster twice", "chorus 127.0.0.1:8065 {\n\tcluster a\n\tgossip 10.0.0.1:8074 {\n\t\tcluster b\n\t}\n}\n}", "Caddyfile:5", "cluster is given twice"},
 		{"negative interval", "chorus 127.0.0.1:8065 {\n\thealth_interval -1s\n}\n}", "Caddyfile:3", "health_interval \"-1s\""},
 		{"zero fails", "chorus 127.0.0.1:8065 {\n\n\thealth_fails 0\n}\n}", "Caddyfile:4", "at least 1"},
 		{"bad size", "chorus 127.0.0.1:8065 {\n\tmax_body lots\n}\n}", "Caddyfile:3", "max_body"},

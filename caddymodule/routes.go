@@ -18,34 +18,53 @@ import (
 
 // buildRoutes expands a cluster's config into one route holding a subroute:
 //
-//  1. request_body with max_size, for every request (413 beyond it);
-//  2. the WebSocket route (balancer.WebSocketPath), a reverse_proxy whose
-//     upgraded streams survive a config reload for a while;
-//  3. the default route, a reverse_proxy for everything else.
+//  1. the cluster declaration (http.handlers.chorus: nodes, gossip, health
+//     checks, slow start, drain) and request_body with max_size, for every
+//     request (413 beyond it);
+//  2. the WebSocket route (balancer.WebSocketPath): the lean tunnel
+//     (http.handlers.chorus_websocket) for HTTP/1.1 upgrades, and a
+//     reverse_proxy behind it for anything else on that path;
+//  3. the static route from [staticRoute], when the cache fills it;
+//  4. the default route, a reverse_proxy for everything else.
 //
-// The subroute's error routes answer in Mattermost's AppError JSON. The
-// user's matcher, if any, guards the whole.
-func buildRoutes(cfg balancer.Config, userMatcher caddy.ModuleMap, h httpcaddyfile.Helper) caddyhttp.Route {
+// Each reverse_proxy takes the cluster's active nodes (upstream source
+// chorus), picks by least connections with slow start (policy chorus) and
+// reports every request to the cluster (transport chorus). The subroute's
+// error routes answer in Mattermost's AppError JSON. The user's matcher, if
+// any, guards the whole.
+func buildRoutes(cfg balancer.Config, decl Cluster, userMatcher caddy.ModuleMap, h httpcaddyfile.Helper) caddyhttp.Route {
 	var warnings []caddyconfig.Warning
 	handler := func(v caddy.Module, name string) json.RawMessage {
 		return caddyconfig.JSONModuleObject(v, "handler", name, &warnings)
 	}
 
 	ws := proxyHandler(cfg)
-	// A Caddy reload would otherwise close every WebSocket with 1001; a
-	// node's clients reconnect anyway when it is drained or dies.
+	// Upgrades that the tunnel leaves to reverse_proxy (HTTP/2) would
+	// otherwise be closed with 1001 by a Caddy reload; a node's clients
+	// reconnect anyway when it is drained or dies.
 	ws.StreamCloseDelay = caddy.Duration(30 * time.Minute)
 
-	sub := caddyhttp.Subroute{
-		Routes: caddyhttp.RouteList{
-			{HandlersRaw: []json.RawMessage{handler(requestbody.RequestBody{MaxSize: cfg.MaxBody}, "request_body")}},
-			{
-				MatcherSetsRaw: []caddy.ModuleMap{{"path_regexp": h.JSON(caddyhttp.MatchPathRE{MatchRegexp: caddyhttp.MatchRegexp{Name: "chorus_websocket", Pattern: balancer.WebSocketPath}})}},
-				HandlersRaw:    []json.RawMessage{handler(ws, "reverse_proxy")},
-				Terminal:       true,
+	routes := caddyhttp.RouteList{
+		{HandlersRaw: []json.RawMessage{
+			handler(&decl, "chorus"),
+			handler(requestbody.RequestBody{MaxSize: cfg.MaxBody}, "request_body"),
+		}},
+		{
+			MatcherSetsRaw: []caddy.ModuleMap{{"path_regexp": h.JSON(caddyhttp.MatchPathRE{MatchRegexp: caddyhttp.MatchRegexp{Name: "chorus_websocket", Pattern: balancer.WebSocketPath}})}},
+			HandlersRaw: []json.RawMessage{
+				handler(&WebSocket{Cluster: cfg.Cluster}, "chorus_websocket"),
+				handler(ws, "reverse_proxy"),
 			},
-			{HandlersRaw: []json.RawMessage{handler(proxyHandler(cfg), "reverse_proxy")}},
+			Terminal: true,
 		},
+	}
+	if static := staticRoute(cfg, h); static != nil {
+		routes = append(routes, *static)
+	}
+	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler(proxyHandler(cfg), "reverse_proxy")}})
+
+	sub := caddyhttp.Subroute{
+		Routes: routes,
 		Errors: &caddyhttp.HTTPErrorConfig{Routes: caddyhttp.RouteList{
 			{HandlersRaw: []json.RawMessage{handler(AppError{}, "chorus_error")}},
 		}},
@@ -57,48 +76,40 @@ func buildRoutes(cfg balancer.Config, userMatcher caddy.ModuleMap, h httpcaddyfi
 	return route
 }
 
-// proxyHandler is one reverse_proxy to every node of cfg with the settings
-// of the HA guide's NGINX location blocks.
+// staticRoute is the hook for the cached static route (the response cache
+// issue fills it: a route matching the cacheable static paths, with the
+// cache handler in front of a reverse_proxy from [proxyHandler]). It sits
+// between the WebSocket route and the default route. nil: no such route.
+func staticRoute(cfg balancer.Config, h httpcaddyfile.Helper) *caddyhttp.Route {
+	_, _ = cfg, h
+	return nil
+}
+
+// proxyHandler is one reverse_proxy to the active nodes of cfg's cluster
+// with the settings of the HA guide's NGINX location blocks.
 func proxyHandler(cfg balancer.Config) *reverseproxy.Handler {
-	var pool reverseproxy.UpstreamPool
-	for _, n := range cfg.Nodes {
-		pool = append(pool, &reverseproxy.Upstream{Dial: n})
-	}
 	keepAlive := true
-	transport := reverseproxy.HTTPTransport{
-		DialTimeout:  caddy.Duration(cfg.DialTimeout),
-		WriteTimeout: caddy.Duration(cfg.WriteTimeout),
-		ReadTimeout:  caddy.Duration(cfg.ReadTimeout),
-		KeepAlive: &reverseproxy.KeepAlive{
-			Enabled:             &keepAlive,
-			MaxIdleConnsPerHost: cfg.KeepAlive,
+	transport := Transport{
+		HTTPTransport: &reverseproxy.HTTPTransport{
+			DialTimeout:  caddy.Duration(cfg.DialTimeout),
+			WriteTimeout: caddy.Duration(cfg.WriteTimeout),
+			ReadTimeout:  caddy.Duration(cfg.ReadTimeout),
+			KeepAlive: &reverseproxy.KeepAlive{
+				Enabled:             &keepAlive,
+				MaxIdleConnsPerHost: cfg.KeepAlive,
+			},
 		},
+		Cluster: cfg.Cluster,
 	}
 	return &reverseproxy.Handler{
-		TransportRaw: caddyconfig.JSONModuleObject(transport, "protocol", "http", nil),
-		Upstreams:    pool,
+		TransportRaw:        caddyconfig.JSONModuleObject(transport, "protocol", "chorus", nil),
+		DynamicUpstreamsRaw: caddyconfig.JSONModuleObject(Upstreams{Cluster: cfg.Cluster}, "source", "chorus", nil),
 		LoadBalancing: &reverseproxy.LoadBalancing{
-			// Least connections: an open WebSocket counts as a request
-			// until it closes, so sockets spread evenly over the nodes.
-			SelectionPolicyRaw: caddyconfig.JSONModuleObject(struct{}{}, "policy", "least_conn", nil),
+			// Least connections (an open WebSocket counts until it
+			// closes) with slow start, over the active nodes only.
+			SelectionPolicyRaw: caddyconfig.JSONModuleObject(Selection{Cluster: cfg.Cluster}, "policy", "chorus", nil),
 			TryDuration:        caddy.Duration(cfg.TryDuration),
 			TryInterval:        caddy.Duration(250 * time.Millisecond),
-		},
-		HealthChecks: &reverseproxy.HealthChecks{
-			Active: &reverseproxy.ActiveHealthChecks{
-				URI:          cfg.ProbeURI(),
-				Interval:     caddy.Duration(cfg.HealthInterval),
-				Timeout:      caddy.Duration(cfg.HealthTimeout),
-				Passes:       cfg.HealthPasses,
-				Fails:        cfg.HealthFails,
-				ExpectStatus: http.StatusOK,
-			},
-			// A node that refuses a connection is skipped for a while
-			// before the active checker has seen it fail.
-			Passive: &reverseproxy.PassiveHealthChecks{
-				FailDuration: caddy.Duration(cfg.HealthInterval * time.Duration(cfg.HealthFails)),
-				MaxFails:     1,
-			},
 		},
 		// The HA guide's proxy_set_header lines. Caddy already passes Host
 		// through and sets X-Forwarded-For and X-Forwarded-Proto itself.

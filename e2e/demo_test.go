@@ -22,6 +22,7 @@ import (
 type demoRun struct {
 	cmd    *exec.Cmd
 	front  string // front door base URL
+	admin  string // the front door's Caddy admin API, host:port
 	data   string
 	pids   map[int]int // node number → pid
 	addrs  map[int]string
@@ -41,10 +42,11 @@ func startDemo(t *testing.T, n int) *demoRun {
 	d := &demoRun{data: t.TempDir(), pids: map[int]int{}, addrs: map[int]string{}}
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", ports)
 	d.front = "http://" + httpAddr
+	d.admin = fmt.Sprintf("127.0.0.1:%d", ports+1)
 	d.cmd = exec.Command(chorusBin, "demo",
 		"--nodes", strconv.Itoa(n),
 		"--http", httpAddr,
-		"--admin", fmt.Sprintf("127.0.0.1:%d", ports+1),
+		"--admin", d.admin,
 		"--port", strconv.Itoa(ports+2),
 		"--gossip-port", strconv.Itoa(ports+2+n),
 		"--data", d.data)
@@ -176,19 +178,11 @@ func TestDemoSurvivesNodeKillAndStopsCleanly(t *testing.T) {
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	// The front door has taken the node out once its checkers logged
-	// health_fails (2) failed probes of it each: the WebSocket route and
-	// the default route each run one checker in this slice.
-	frontLog := filepath.Join(d.data, "frontdoor.log")
+	// The front door has taken the node out once its one health checker
+	// failed it (the admin API reports it unhealthy).
+	fd := &frontDoor{admin: d.admin}
 	waitFor(t, 20*time.Second, "the front door's health checker to fail node 1", func() bool {
-		b, _ := os.ReadFile(frontLog)
-		n := 0
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			if bytes.Contains(line, []byte("HTTP request failed")) && bytes.Contains(line, []byte(d.addrs[1])) {
-				n++
-			}
-		}
-		return n >= 2*2
+		return fd.nodes(t)[d.addrs[1]].State == "unhealthy"
 	})
 	for i := range 50 {
 		code, err := ping(client, d.front)

@@ -33,7 +33,9 @@ from --port, gossip ports from --gossip-port), all on one embedded SQLite
 database file in the data directory, and the front door in this process on
 --http. It prints the front door's URL and one status line per node; each
 node logs to <data>/node-N/node.log and the front door to
-<data>/frontdoor.log.
+<data>/frontdoor.log. With --discovery gossip the front door learns the
+nodes from their gossip (it joins their memberlist as a proxy member)
+instead of a static list; that needs nodes that gossip.
 
 Ctrl-C or SIGTERM stops every node and the front door; no process is left
 behind.`,
@@ -45,6 +47,7 @@ behind.`,
 			f.Int("port", 8065, "API port of the first node; the others follow")
 			f.Int("gossip-port", 8074, "gossip port of the first node; the others follow")
 			f.String("admin", "localhost:2019", "address of the front door's Caddy admin API")
+			f.String("discovery", "static", "how the front door finds the nodes: static (a list of their addresses) or gossip (it joins their memberlist; needs nodes that gossip)")
 			cmd.Args = cobra.NoArgs
 			cmd.RunE = runE("demo", runDemo)
 		},
@@ -59,6 +62,7 @@ type demo struct {
 	port       int
 	gossipPort int
 	admin      string
+	discovery  string // "static" or "gossip"
 
 	children []*child
 }
@@ -83,6 +87,10 @@ func runDemo(cmd *cobra.Command, _ []string) error {
 	d.port, _ = f.GetInt("port")
 	d.gossipPort, _ = f.GetInt("gossip-port")
 	d.admin, _ = f.GetString("admin")
+	d.discovery, _ = f.GetString("discovery")
+	if d.discovery != "static" && d.discovery != "gossip" {
+		return fmt.Errorf("--discovery %q: want static or gossip", d.discovery)
+	}
 	if d.nodes < 1 || d.nodes > 20 {
 		return fmt.Errorf("--nodes %d: want 1 to 20", d.nodes)
 	}
@@ -215,11 +223,24 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 }
 
 // startFrontDoor loads the front door's config into this process's Caddy.
+// With --discovery gossip the front door joins the nodes' memberlist (as a
+// proxy member on a free loopback port) and learns them from it; with
+// static it gets their list.
 func (d *demo) startFrontDoor() error {
 	host, port, _ := net.SplitHostPort(d.http)
-	var nodes []string
-	for _, c := range d.children {
+	var nodes, gossip []string
+	for i, c := range d.children {
 		nodes = append(nodes, c.addr)
+		gossip = append(gossip, net.JoinHostPort("127.0.0.1", strconv.Itoa(d.gossipPort+i)))
+	}
+	directive := "chorus " + strings.Join(nodes, " ")
+	if d.discovery == "gossip" {
+		directive = fmt.Sprintf(`chorus {
+		cluster chorus-demo
+		gossip %s {
+			bind 127.0.0.1:0
+		}
+	}`, strings.Join(gossip, " "))
 	}
 	caddyfile := fmt.Sprintf(`{
 	admin %s
@@ -231,9 +252,9 @@ func (d *demo) startFrontDoor() error {
 
 :%s {
 	bind %s
-	chorus %s
+	%s
 }
-`, d.admin, filepath.Join(d.data, "frontdoor.log"), port, host, strings.Join(nodes, " "))
+`, d.admin, filepath.Join(d.data, "frontdoor.log"), port, host, directive)
 	if err := os.WriteFile(filepath.Join(d.data, "Caddyfile"), []byte(caddyfile), 0o644); err != nil {
 		return fmt.Errorf("writing the front door's Caddyfile: %w", err)
 	}
