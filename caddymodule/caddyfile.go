@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func init() {
 //		slow_start      <duration>   # default 30s; 0 turns it off
 //		drain_grace     <duration>   # default 30s
 //		drain_spread    <duration>   # default 30s; 0 closes at once
+//		cache [<paths...>] {         # default /static/*; "cache off": none
+//			<chorus_cache options>   # min_uses, max_size, lock, … (see chorus_cache)
+//		}
 //		max_body        <size>       # default 100MB
 //		try_duration    <duration>   # default 5s
 //	}
@@ -66,7 +70,7 @@ func parseChorus(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	}
 	h.Next() // ExtractMatcherSet rewound to before the directive's name
 	file, line := h.File(), h.Line()
-	cfg, gossip, err := unmarshalConfig(h.Dispenser)
+	cfg, gossip, static, err := unmarshalConfig(h.Dispenser)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +78,7 @@ func parseChorus(h httpcaddyfile.Helper) ([]httpcaddyfile.ConfigValue, error) {
 	if err := checkClusterName(h, decl, file, line); err != nil {
 		return nil, err
 	}
-	return []httpcaddyfile.ConfigValue{{Class: "route", Value: buildRoutes(cfg, decl, userMatcher, h)}}, nil
+	return []httpcaddyfile.ConfigValue{{Class: "route", Value: buildRoutes(cfg, decl, static, userMatcher, h)}}, nil
 }
 
 // checkClusterName refuses a cluster name that another chorus directive
@@ -101,12 +105,13 @@ func checkClusterName(h httpcaddyfile.Helper, decl Cluster, file string, line in
 }
 
 // unmarshalConfig reads the directive's arguments and block into a
-// balancer.Config on top of balancer.DefaultConfig, and the gossip options
-// as written (the key unresolved). d is positioned on the directive's name,
-// after any matcher token.
-func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, error) {
+// balancer.Config on top of balancer.DefaultConfig, the gossip options as
+// written (the key unresolved), and the static cache (nil: off). d is
+// positioned on the directive's name, after any matcher token.
+func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, *staticCache, error) {
 	cfg := balancer.DefaultConfig()
 	var gossip *GossipOptions
+	static := &staticCache{paths: staticCachePaths}
 	addNodes := func(args []string) error {
 		for _, a := range args {
 			n, err := balancer.ParseNode(a)
@@ -123,7 +128,7 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 		return nil
 	}
 	if err := addNodes(d.RemainingArgs()); err != nil {
-		return cfg, nil, err
+		return cfg, nil, nil, err
 	}
 	seen := map[string]bool{}
 	setCluster := func() error {
@@ -141,7 +146,7 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		opt := d.Val()
 		if seen[opt] && opt != "nodes" {
-			return cfg, nil, d.Errf("%s is given twice", opt)
+			return cfg, nil, nil, d.Errf("%s is given twice", opt)
 		}
 		var err error
 		switch opt {
@@ -150,7 +155,7 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 		case "nodes":
 			args := d.RemainingArgs()
 			if len(args) == 0 {
-				return cfg, nil, d.ArgErr()
+				return cfg, nil, nil, d.ArgErr()
 			}
 			err = addNodes(args)
 		case "gossip":
@@ -180,9 +185,11 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 			cfg.PassiveFails, err = countArg(d, opt)
 		case "server_status":
 			if d.NextArg() {
-				return cfg, nil, d.ArgErr()
+				return cfg, nil, nil, d.ArgErr()
 			}
 			cfg.ServerStatus = true
+		case "cache":
+			static, err = unmarshalStaticCache(d)
 		case "max_body":
 			var s string
 			if s, err = oneArg(d); err == nil {
@@ -194,15 +201,15 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 				cfg.MaxBody = int64(n)
 			}
 		default:
-			return cfg, nil, d.Errf("unrecognized chorus option %q", opt)
+			return cfg, nil, nil, d.Errf("unrecognized chorus option %q", opt)
 		}
 		if err != nil {
-			return cfg, nil, err
+			return cfg, nil, nil, err
 		}
 		seen[opt] = true
 	}
 	if len(cfg.Nodes) == 0 && gossip == nil {
-		return cfg, nil, d.Err("chorus needs nodes: chorus host:port..., nodes host:port... or gossip host:port... in its block")
+		return cfg, nil, nil, d.Err("chorus needs nodes: chorus host:port..., nodes host:port... or gossip host:port... in its block")
 	}
 	if gossip != nil {
 		// The key is checked once resolved; the rest is checked here.
@@ -210,15 +217,59 @@ func unmarshalConfig(d *caddyfile.Dispenser) (balancer.Config, *GossipOptions, e
 		g.Key = ""
 		gc, err := g.config()
 		if err != nil {
-			return cfg, nil, d.Errf("gossip: %v", err)
+			return cfg, nil, nil, d.Errf("gossip: %v", err)
 		}
 		cfg.Gossip = &gc
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, nil, d.Errf("%v", err)
+		return cfg, nil, nil, d.Errf("%v", err)
 	}
-	return cfg, gossip, nil
+	return cfg, gossip, static, nil
 }
+
+// staticCache is the chorus directive's static route: the paths it
+// caches and the chorus_cache settings it caches them with.
+type staticCache struct {
+	paths []string
+	opts  Cache
+}
+
+// unmarshalStaticCache reads "cache off" or "cache [<paths...>] { <chorus_cache
+// options> }". The paths default to /static/*; none may be an API or
+// WebSocket path, so API answers and WebSockets are never cached.
+func unmarshalStaticCache(d *caddyfile.Dispenser) (*staticCache, error) {
+	args := d.RemainingArgs()
+	if len(args) == 1 && args[0] == "off" {
+		if d.NextBlock(d.Nesting()) {
+			return nil, d.Err("cache off takes no block")
+		}
+		return nil, nil
+	}
+	sc := &staticCache{paths: staticCachePaths}
+	if len(args) > 0 {
+		sc.paths = args
+	}
+	for _, p := range sc.paths {
+		switch {
+		case !strings.HasPrefix(p, "/"):
+			return nil, d.Errf("cache path %q must start with /", p)
+		case strings.HasPrefix(p, "/api/") || p == "/api" || p == "/*" || p == "*" || websocketPath.MatchString(strings.TrimSuffix(p, "*")):
+			return nil, d.Errf("cache path %q would cache API answers or WebSockets, which are never cached; the chorus directive caches static paths only", p)
+		}
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if err := sc.opts.unmarshalOption(d); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := sc.opts.config(); err != nil {
+		return nil, d.Errf("cache: %v", err)
+	}
+	return sc, nil
+}
+
+// websocketPath is balancer.WebSocketPath compiled.
+var websocketPath = regexp.MustCompile(balancer.WebSocketPath)
 
 // unmarshalGossip reads "gossip <join...> { key … bind … advertise … cluster … }".
 func unmarshalGossip(d *caddyfile.Dispenser, setCluster func() error) (*GossipOptions, error) {

@@ -129,6 +129,11 @@ func TestBadDirectiveNamesFileAndLine(t *testing.T) {
 		{"unknown option", "chorus 127.0.0.1:8065 {\n\tbalance fairly\n}\n}", "Caddyfile:3", "unrecognized chorus option"},
 		{"option twice", "chorus 127.0.0.1:8065 {\n\thealth_uri /a\n\thealth_uri /b\n}\n}", "Caddyfile:4", "given twice"},
 		{"relative health uri", "chorus 127.0.0.1:8065 {\n\thealth_uri ping\n}\n}", "Caddyfile:3", "must start with /"},
+		{"cache of the API", "chorus 127.0.0.1:8065 {\n\tcache /api/v4/*\n}\n}", "Caddyfile:3", "never cached"},
+		{"cache of the WebSocket route", "chorus 127.0.0.1:8065 {\n\tcache /api/v4/websocket\n}\n}", "Caddyfile:3", "never cached"},
+		{"cache of everything", "chorus 127.0.0.1:8065 {\n\tcache /*\n}\n}", "Caddyfile:3", "never cached"},
+		{"relative cache path", "chorus 127.0.0.1:8065 {\n\tcache static/*\n}\n}", "Caddyfile:3", "must start with /"},
+		{"bad cache option", "chorus 127.0.0.1:8065 {\n\tcache {\n\t\tmin_uses lots\n\t}\n}\n}", "Caddyfile:4", "min_uses"},
 		{"server_status with argument", "chorus 127.0.0.1:8065 {\n\tserver_status yes\n}\n}", "Caddyfile:3", "wrong argument count"},
 	}
 	for _, tt := range tests {

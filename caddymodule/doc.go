@@ -20,10 +20,15 @@
 //   - http.handlers.chorus_error ([AppError]): the front door's own
 //     errors in Mattermost's AppError JSON;
 //   - admin.api.chorus ([Admin]): /chorus/nodes, /chorus/drain,
-//     /chorus/undrain and the /chorus/status page.
+//     /chorus/undrain and the /chorus/status page;
+//   - http.handlers.chorus_cache ([Cache]) and its directive "chorus_cache":
+//     the response cache of package cache in any route; the chorus
+//     directive puts one in front of its static route (/static/*);
+//   - admin.api.chorus_cache: POST /chorus/cache/purge.
 //
 // Its only package-level state is what must outlive a Caddy reload: the
-// cluster registry (a caddy.UsagePool) and the metric collectors.
+// cluster registry and the cache registry (each a caddy.UsagePool) and the
+// metric collectors.
 //
 // It must not import anything under node/.
 package caddymodule

@@ -32,7 +32,7 @@ import (
 // reports every request to the cluster (transport chorus). The subroute's
 // error routes answer in Mattermost's AppError JSON. The user's matcher, if
 // any, guards the whole.
-func buildRoutes(cfg balancer.Config, decl Cluster, userMatcher caddy.ModuleMap, h httpcaddyfile.Helper) caddyhttp.Route {
+func buildRoutes(cfg balancer.Config, decl Cluster, static *staticCache, userMatcher caddy.ModuleMap, h httpcaddyfile.Helper) caddyhttp.Route {
 	var warnings []caddyconfig.Warning
 	handler := func(v caddy.Module, name string) json.RawMessage {
 		return caddyconfig.JSONModuleObject(v, "handler", name, &warnings)
@@ -58,8 +58,8 @@ func buildRoutes(cfg balancer.Config, decl Cluster, userMatcher caddy.ModuleMap,
 			Terminal: true,
 		},
 	}
-	if static := staticRoute(cfg, h); static != nil {
-		routes = append(routes, *static)
+	if static != nil {
+		routes = append(routes, staticRoute(cfg, static, h))
 	}
 	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler(proxyHandler(cfg), "reverse_proxy")}})
 
@@ -76,13 +76,20 @@ func buildRoutes(cfg balancer.Config, decl Cluster, userMatcher caddy.ModuleMap,
 	return route
 }
 
-// staticRoute is the hook for the cached static route (the response cache
-// issue fills it: a route matching the cacheable static paths, with the
-// cache handler in front of a reverse_proxy from [proxyHandler]). It sits
-// between the WebSocket route and the default route. nil: no such route.
-func staticRoute(cfg balancer.Config, h httpcaddyfile.Helper) *caddyhttp.Route {
-	_, _ = cfg, h
-	return nil
+// staticRoute is the cached static route: requests for sc's paths go
+// through a chorus_cache with sc's settings (NGINX proxy_cache semantics:
+// min_uses 2, revalidate, use_stale timeout, lock with hit-for-pass) in
+// front of a reverse_proxy from [proxyHandler]. It sits between the
+// WebSocket route and the default route, so it never sees a WebSocket.
+func staticRoute(cfg balancer.Config, sc *staticCache, h httpcaddyfile.Helper) caddyhttp.Route {
+	return caddyhttp.Route{
+		MatcherSetsRaw: []caddy.ModuleMap{{"path": h.JSON(caddyhttp.MatchPath(sc.paths))}},
+		HandlersRaw: []json.RawMessage{
+			staticCacheHandler(&sc.opts),
+			caddyconfig.JSONModuleObject(proxyHandler(cfg), "handler", "reverse_proxy", nil),
+		},
+		Terminal: true,
+	}
 }
 
 // proxyHandler is one reverse_proxy to the active nodes of cfg's cluster
