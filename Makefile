@@ -28,8 +28,18 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+# Go benchmarks of every package (allocations per op), then the side-by-side
+# table of NGINX, stock Caddy and the Chorus front door (bench/README.md).
+# go test's -timeout does not cover benchmarks, so `timeout` bounds them; the
+# table is printed even when a Go benchmark fails, and make fails afterwards.
+# Flags for bench/run go in BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-rounds 1'.
+BENCH_GO_TIMEOUT ?= 5m
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@rc=0; \
+	echo "$(GO) test -run '^$$' -bench . -benchmem ./..."; \
+	timeout -k 10s $(BENCH_GO_TIMEOUT) $(GO) test -run '^$$' -bench . -benchmem ./... || rc=$$?; \
+	GO=$(GO) bench/run $(BENCH_FLAGS) || rc=$$?; \
+	exit $$rc
 
 clean:
 	rm -rf bin data
