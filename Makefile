@@ -5,6 +5,8 @@ BIN         := bin/chorus
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Every test, the end-to-end ones included, must end well inside this.
 TEST_TIMEOUT ?= 14m
+# The @mattermost/client compatibility script and its Node.js packages.
+MMCLIENT    := e2e/mmclient
 
 .PHONY: all build run test lint bench clean
 
@@ -18,9 +20,18 @@ build:
 run: build
 	./$(BIN) demo --nodes 3 --http 127.0.0.1:8080 --data ./data
 
-# gofmt, go vet, staticcheck, then every test (unit, database, end-to-end).
-test: lint
+# gofmt, go vet, staticcheck, then every test (unit, database, end-to-end,
+# the fuzz targets' seed corpora, and the @mattermost/client script).
+test: lint $(MMCLIENT)/node_modules/.package-lock.json
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# The Node.js packages of the @mattermost/client compatibility test
+# (e2e/mmclient), installed from the committed lock file by npm ci, again
+# only when the lock file changes. Without npm the test skips (fails under
+# CI=true).
+$(MMCLIENT)/node_modules/.package-lock.json: $(MMCLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd $(MMCLIENT) && npm ci --no-audit --no-fund; \
+	else echo "npm not found: the @mattermost/client compatibility test will skip"; fi
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

@@ -7,9 +7,12 @@
 // subpackages and nothing imports it but cmd/. The layering below it is
 // one-way, and layering_test.go enforces it:
 //
-//	node/api (HTTP) → node/app (rules) → node/store (SQL)
+//	node/api (HTTP, and node/ws, the WebSocket hub) → node/app (rules) → node/store (SQL)
+//	node/bind adapts node/store to node/app's store interfaces
 //	every layer may use node/config.
 //
-// node/app must not import net/http or database/sql, and node/api must not
-// import node/store or database/sql.
+// node/app must not import net/http or database/sql, node/api must not
+// import node/store or database/sql, node/ws must not import node/app,
+// node/api or node/store, and only the wiring here (and tests) import
+// node/bind.
 package node

@@ -20,6 +20,8 @@ func TestLayering(t *testing.T) {
 		{"./api", []string{"database/sql", module + "/node/store"}},
 		{"./store", []string{"net/http", module + "/node/app", module + "/node/api"}},
 		{"./config", []string{"net/http", "database/sql", module + "/node/app", module + "/node/api", module + "/node/store"}},
+		{"./ws", []string{"database/sql", module + "/node/app", module + "/node/api", module + "/node/store"}},
+		{"./bind", []string{"net/http", module + "/node/api", module + "/node/ws"}},
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seed331fb32b/chorus/node/api"
 	"github.com/seed331fb32b/chorus/node/app"
+	"github.com/seed331fb32b/chorus/node/bind"
 	"github.com/seed331fb32b/chorus/node/config"
 	"github.com/seed331fb32b/chorus/node/store"
 )
@@ -72,10 +73,16 @@ func run(ctx context.Context, configPath string, logger *zap.Logger) (err error)
 		ConfigPath: configPath,
 		System:     st.System(),
 		Database:   st,
+		Stores:     bind.Stores(st),
 		Logger:     logger,
 	})
+	hub, err := api.NewHub(a, api.HubConfig(a, version()), logger.Named("ws"))
+	if err != nil {
+		return fmt.Errorf("starting the WebSocket hub: %w", err)
+	}
+	defer hub.Close() // after a failed start; a stop closes it first (below)
 	srv := &http.Server{
-		Handler: api.New(a, version(), logger),
+		Handler: api.New(a, hub, version(), logger),
 		// Slow or idle clients must not hold connections forever; no write
 		// timeout, since WebSocket connections will live for hours.
 		ReadHeaderTimeout: 30 * time.Second,
@@ -102,6 +109,10 @@ func run(ctx context.Context, configPath string, logger *zap.Logger) (err error)
 	}
 
 	logger.Info("Stopping node", zap.String("node_id", a.NodeID()))
+	// Server.Shutdown neither closes nor waits for hijacked connections:
+	// close the WebSockets first, so their clients reconnect elsewhere
+	// while this node finishes its requests.
+	_ = hub.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

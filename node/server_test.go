@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
@@ -108,9 +109,15 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	}
 
 	// The admin endpoints reach this node's config file and database: a
-	// reload and a recycle succeed from the node's own host.
+	// reload and a recycle succeed for its system admin, the first user.
+	token := signUpAdmin(t, "http://"+addr)
 	for _, target := range []string{"/api/v4/config/reload", "/api/v4/database/recycle"} {
-		res, err := http.Post("http://"+addr+target, "application/json", nil)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatalf("POST %s: %v", target, err)
 		}
@@ -119,6 +126,17 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		if res.StatusCode != http.StatusOK || string(body) != `{"status":"OK"}` {
 			t.Errorf("POST %s = %d %s, want 200 {\"status\":\"OK\"}", target, res.StatusCode, body)
 		}
+	}
+
+	// A WebSocket open when the node stops is closed, not left hanging.
+	ws, _, err := websocket.DefaultDialer.DialContext(t.Context(), "ws://"+addr+"/api/v4/websocket",
+		http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatalf("dialing the WebSocket: %v", err)
+	}
+	defer ws.Close()
+	if _, _, err := ws.ReadMessage(); err != nil { // hello
+		t.Fatalf("reading hello: %v", err)
 	}
 
 	cancel()
@@ -134,6 +152,40 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		conn.Close()
 		t.Error("node still accepts connections after Run returned")
 	}
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if strings.Contains(err.Error(), "timeout") {
+				t.Error("the WebSocket stayed open after the node stopped")
+			}
+			break
+		}
+	}
+}
+
+// signUpAdmin signs up the node's first user, its system admin, and
+// returns their session token.
+func signUpAdmin(t *testing.T, base string) string {
+	t.Helper()
+	for _, step := range []struct{ target, body string }{
+		{"/api/v4/users", `{"username":"root","email":"root@example.com","password":"Passw0rd!root"}`},
+		{"/api/v4/users/login", `{"login_id":"root","password":"Passw0rd!root"}`},
+	} {
+		res, err := http.Post(base+step.target, "application/json", strings.NewReader(step.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 300 {
+			t.Fatalf("POST %s = %d %s", step.target, res.StatusCode, body)
+		}
+		if token := res.Header.Get("Token"); token != "" {
+			return token
+		}
+	}
+	t.Fatal("login gave no Token header")
+	return ""
 }
 
 func TestRunErrors(t *testing.T) {

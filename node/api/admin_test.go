@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,18 +13,8 @@ import (
 	"github.com/seed331fb32b/chorus/node/store"
 )
 
-// post serves one POST request from remoteAddr with the given headers.
-func (n *testNode) post(t *testing.T, target, remoteAddr string, header map[string]string) (*http.Response, []byte) {
-	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, target, nil)
-	req.RemoteAddr = remoteAddr
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	rec := httptest.NewRecorder()
-	n.handler.ServeHTTP(rec, req)
-	return rec.Result(), rec.Body.Bytes()
-}
+// testService is the ServiceSettings of most test nodes.
+var testService = config.ServiceSettings{GoroutineHealthThreshold: -1}
 
 // writeNodeConfig replaces the node's config.json.
 func (n *testNode) writeNodeConfig(t *testing.T, content string) {
@@ -35,27 +24,32 @@ func (n *testNode) writeNodeConfig(t *testing.T, content string) {
 	}
 }
 
-const localAddr = "127.0.0.1:40000"
+// adminNode is a node whose first user, its system admin, and a second,
+// plain user are logged in.
+func adminNode(t *testing.T) (n *testNode, admin, user *account) {
+	t.Helper()
+	n = newTestNode(t, testService)
+	return n, n.signup(t, "", "root"), n.signup(t, "", "plain")
+}
 
-func TestAdminEndpointsAreLocalOnly(t *testing.T) {
-	n := newTestNode(t, config.ServiceSettings{GoroutineHealthThreshold: -1})
+func TestAdminEndpointsNeedASystemAdmin(t *testing.T) {
+	n, admin, user := adminNode(t)
 	tests := []struct {
 		name     string
-		remote   string
-		header   map[string]string
+		token    string
 		wantCode int
+		wantID   string
 	}{
-		{"IPv4 loopback", "127.0.0.1:40000", nil, http.StatusOK},
-		{"IPv6 loopback", "[::1]:40000", nil, http.StatusOK},
-		{"another host", "192.0.2.7:40000", nil, http.StatusForbidden},
-		{"through a proxy on this host (X-Forwarded-For)", "127.0.0.1:40000", map[string]string{"X-Forwarded-For": "203.0.113.9"}, http.StatusForbidden},
-		{"through a proxy on this host (X-Real-IP)", "127.0.0.1:40000", map[string]string{"X-Real-IP": "203.0.113.9"}, http.StatusForbidden},
-		{"through a proxy on this host (Forwarded)", "127.0.0.1:40000", map[string]string{"Forwarded": "for=203.0.113.9"}, http.StatusForbidden},
+		{"system admin", admin.token, http.StatusOK, ""},
+		{"plain user", user.token, http.StatusForbidden, "api.context.permissions.app_error"},
+		{"no session", "", http.StatusUnauthorized, "api.context.session_expired.app_error"},
+		{"unknown token", "xxxxxxxxxxxxxxxxxxxxxxxxxx", http.StatusUnauthorized, "api.context.session_expired.app_error"},
 	}
-	for _, target := range []string{"/api/v4/config/reload", "/api/v4/database/recycle"} {
+	for _, target := range []string{"POST /api/v4/config/reload", "POST /api/v4/database/recycle", "GET /api/v4/config"} {
+		method, path, _ := strings.Cut(target, " ")
 		for _, tt := range tests {
-			t.Run(target+" from "+tt.name, func(t *testing.T) {
-				res, body := n.post(t, target, tt.remote, tt.header)
+			t.Run(target+" as "+tt.name, func(t *testing.T) {
+				res, body := n.do(t, method, path, tt.token, nil)
 				if res.StatusCode != tt.wantCode {
 					t.Fatalf("status code = %d, want %d; body %s", res.StatusCode, tt.wantCode, body)
 				}
@@ -63,30 +57,50 @@ func TestAdminEndpointsAreLocalOnly(t *testing.T) {
 					t.Errorf("Content-Type = %q", res.Header.Get("Content-Type"))
 				}
 				if tt.wantCode == http.StatusOK {
-					if string(body) != `{"status":"OK"}` {
+					if method == http.MethodPost && string(body) != `{"status":"OK"}` {
 						t.Errorf("body = %s, want {\"status\":\"OK\"}", body)
-					}
-					if got := res.Header.Get("Cache-Control"); got != "no-cache, no-store, must-revalidate" {
-						t.Errorf("Cache-Control = %q", got)
 					}
 					return
 				}
 				m := decode(t, body)
-				if m["id"] != "api.context.permissions.app_error" || m["status_code"] != float64(403) || m["request_id"] != res.Header.Get("X-Request-ID") {
-					t.Errorf("403 body = %v", m)
+				if m["id"] != tt.wantID || m["status_code"] != float64(tt.wantCode) || m["request_id"] != res.Header.Get("X-Request-ID") {
+					t.Errorf("error body = %v", m)
 				}
 			})
 		}
 	}
 }
 
-func TestReloadConfigEndpoint(t *testing.T) {
-	n := newTestNode(t, config.ServiceSettings{GoroutineHealthThreshold: -1})
+func TestGetConfigRedactsDataSources(t *testing.T) {
+	n, admin, _ := adminNode(t)
 	dataSource := n.app.Config().SqlSettings.DataSource
+	n.writeNodeConfig(t, fmt.Sprintf(`{"ServiceSettings": {"GoroutineHealthThreshold": -1}, "TeamSettings": {"EnableOpenServer": true},
+		"SqlSettings": {"DataSource": %q, "DataSourceReplicas": ["postgres://mm:hunter2@replica/mm"]}}`, dataSource))
+	if res, body := n.do(t, http.MethodPost, "/api/v4/config/reload", admin.token, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("reload = %d %s", res.StatusCode, body)
+	}
+	res, body := n.do(t, http.MethodGet, "/api/v4/config", admin.token, nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET config = %d %s", res.StatusCode, body)
+	}
+	if strings.Contains(string(body), "hunter2") || strings.Contains(string(body), dataSource) {
+		t.Errorf("config leaks a data source: %s", body)
+	}
+	cfg := decodeAs[config.Config](t, body)
+	if cfg.SqlSettings.DataSource != config.FakeSetting || cfg.SqlSettings.DataSourceReplicas[0] != config.FakeSetting {
+		t.Errorf("SqlSettings = %+v, want every data source as %s", cfg.SqlSettings, config.FakeSetting)
+	}
+	if !cfg.TeamSettings.EnableOpenServer || cfg.SqlSettings.DriverName != "sqlite" {
+		t.Errorf("config = %+v, want the node's settings", cfg)
+	}
+}
 
+func TestReloadConfigEndpoint(t *testing.T) {
+	n, admin, _ := adminNode(t)
+	dataSource := n.app.Config().SqlSettings.DataSource
 	t.Run("a changed setting applies after the reload", func(t *testing.T) {
 		n.writeNodeConfig(t, fmt.Sprintf(`{"ServiceSettings": {"GoroutineHealthThreshold": 1}, "SqlSettings": {"DataSource": %q}}`, dataSource))
-		if res, body := n.post(t, "/api/v4/config/reload", localAddr, nil); res.StatusCode != http.StatusOK {
+		if res, body := n.do(t, http.MethodPost, "/api/v4/config/reload", admin.token, nil); res.StatusCode != http.StatusOK {
 			t.Fatalf("reload = %d %s", res.StatusCode, body)
 		}
 		if res, body := n.get(t, "/api/v4/system/ping"); res.StatusCode != http.StatusInternalServerError {
@@ -96,7 +110,7 @@ func TestReloadConfigEndpoint(t *testing.T) {
 	t.Run("a broken file answers 500 and keeps the config", func(t *testing.T) {
 		before := n.app.Config()
 		n.writeNodeConfig(t, "{\n  \"SqlSettings\": {\"MaxOpenConns\": \"many\"}\n}")
-		res, body := n.post(t, "/api/v4/config/reload", localAddr, nil)
+		res, body := n.do(t, http.MethodPost, "/api/v4/config/reload", admin.token, nil)
 		if res.StatusCode != http.StatusInternalServerError {
 			t.Fatalf("reload = %d %s, want 500", res.StatusCode, body)
 		}
@@ -115,17 +129,18 @@ func TestReloadConfigEndpoint(t *testing.T) {
 
 // TestManualFailover is the seeds' "manual failover for master database"
 // with no restart: point config.json at the new master, reload, recycle.
+// The admin's session was cached, so it outlives the move to an empty
+// database.
 func TestManualFailover(t *testing.T) {
-	n := newTestNode(t, config.ServiceSettings{GoroutineHealthThreshold: -1})
+	n, admin, _ := adminNode(t)
 	ctx := t.Context()
 	if err := n.store.System().SaveOrUpdate(ctx, "where", "old master"); err != nil {
 		t.Fatal(err)
 	}
 	newMaster := filepath.Join(t.TempDir(), "new", "chorus.db")
 	n.writeNodeConfig(t, fmt.Sprintf(`{"ServiceSettings": {"GoroutineHealthThreshold": -1}, "SqlSettings": {"DataSource": %q}}`, newMaster))
-
 	for _, target := range []string{"/api/v4/config/reload", "/api/v4/database/recycle"} {
-		if res, body := n.post(t, target, localAddr, nil); res.StatusCode != http.StatusOK {
+		if res, body := n.do(t, http.MethodPost, target, admin.token, nil); res.StatusCode != http.StatusOK {
 			t.Fatalf("POST %s = %d %s", target, res.StatusCode, body)
 		}
 	}
@@ -141,12 +156,12 @@ func TestManualFailover(t *testing.T) {
 }
 
 func TestRecycleFailureKeepsTheDatabase(t *testing.T) {
-	n := newTestNode(t, config.ServiceSettings{GoroutineHealthThreshold: -1})
+	n, admin, _ := adminNode(t)
 	n.writeNodeConfig(t, `{"ServiceSettings": {"GoroutineHealthThreshold": -1}, "SqlSettings": {"DataSource": "/proc/chorus/cannot.db"}}`)
-	if res, body := n.post(t, "/api/v4/config/reload", localAddr, nil); res.StatusCode != http.StatusOK {
+	if res, body := n.do(t, http.MethodPost, "/api/v4/config/reload", admin.token, nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("reload = %d %s", res.StatusCode, body)
 	}
-	res, body := n.post(t, "/api/v4/database/recycle", localAddr, nil)
+	res, body := n.do(t, http.MethodPost, "/api/v4/database/recycle", admin.token, nil)
 	if res.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("recycle onto an unusable master = %d %s, want 500", res.StatusCode, body)
 	}

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/seed331fb32b/chorus/node/app"
+	"github.com/seed331fb32b/chorus/node/ws"
 )
 
 // contentTypeJSON is the Content-Type of every API response. It carries no
@@ -19,37 +20,81 @@ const contentTypeJSON = "application/json"
 // handler is the node's http.Handler: common headers, then the routes.
 type handler struct {
 	app       *app.App
+	hub       *ws.Hub
 	logger    *zap.Logger
 	versionID string
 	mux       *http.ServeMux
 }
 
-// New returns the node's HTTP handler serving the Mattermost v4 API from a.
-// Every response carries X-Request-ID (a new 26-character id) and
-// X-Version-Id "chorus.<version>"; API responses are JSON. A nil logger
-// discards logs. The handler is safe for concurrent use.
-func New(a *app.App, version string, logger *zap.Logger) http.Handler {
+// VersionID returns the X-Version-Id of a node built from version,
+// "chorus.<version>"; the WebSocket hello's server_version is the same.
+func VersionID(version string) string { return "chorus." + version }
+
+// New returns the node's HTTP handler serving the Mattermost v4 API from a,
+// and its WebSocket API from hub (made by [NewHub]; nil leaves
+// /api/v4/websocket unrouted). Every response carries X-Request-ID (a new
+// 26-character id) and X-Version-Id ([VersionID]); API responses are JSON.
+// A nil logger discards logs. The handler is safe for concurrent use.
+func New(a *app.App, hub *ws.Hub, version string, logger *zap.Logger) http.Handler {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
 	h := &handler{
 		app:       a,
+		hub:       hub,
 		logger:    logger,
-		versionID: "chorus." + version,
+		versionID: VersionID(version),
 		mux:       http.NewServeMux(),
 	}
 	h.routes()
 	return h
 }
 
-// routes registers every route. Unknown paths under /api/v4/ get
-// Mattermost's 404 AppError; other paths get a plain 404 (Mattermost
-// would serve its web app there).
+// routes registers every route. A path under /api/v4/ with no route gets
+// 501 when it is a Mattermost route Chorus does not implement
+// (notimplemented.go), else Mattermost's 404 AppError; other paths get a
+// plain 404 (Mattermost would serve its web app there).
 func (h *handler) routes() {
-	h.mux.HandleFunc("GET /api/v4/system/ping", h.getSystemPing)
-	h.mux.HandleFunc("POST /api/v4/config/reload", localOnly("reload_config", h.reloadConfig))
-	h.mux.HandleFunc("POST /api/v4/database/recycle", localOnly("recycle_database_connections", h.recycleDatabase))
-	h.mux.HandleFunc("/api/v4/", notFound)
+	m := h.mux
+	m.HandleFunc("GET /api/v4/system/ping", h.getSystemPing)
+
+	m.HandleFunc("POST /api/v4/users", h.withOptionalSession(h.createUser))
+	m.HandleFunc("POST /api/v4/users/login", h.withOptionalSession(h.login))
+	m.HandleFunc("POST /api/v4/users/logout", h.withOptionalSession(h.logout))
+	m.HandleFunc("POST /api/v4/users/ids", h.withSession(h.getUsersByIDs))
+	m.HandleFunc("GET /api/v4/users/{user_id}", h.withSession(h.getUser))
+	m.HandleFunc("GET /api/v4/users/{user_id}/teams", h.withSession(h.getTeamsForUser))
+	m.HandleFunc("GET /api/v4/users/{user_id}/teams/{team_id}/channels", h.withSession(h.getChannelsForTeamForUser))
+
+	m.HandleFunc("POST /api/v4/teams", h.withSession(h.createTeam))
+	m.HandleFunc("GET /api/v4/teams/{team_id}", h.withSession(h.getTeam))
+	m.HandleFunc("POST /api/v4/teams/{team_id}/members", h.withSession(h.addTeamMember))
+
+	m.HandleFunc("POST /api/v4/channels", h.withSession(h.createChannel))
+	m.HandleFunc("GET /api/v4/channels/{channel_id}", h.withSession(h.getChannel))
+	m.HandleFunc("POST /api/v4/channels/{channel_id}/members", h.withSession(h.addChannelMember))
+	m.HandleFunc("GET /api/v4/channels/{channel_id}/posts", h.withSession(h.getPostsForChannel))
+
+	m.HandleFunc("POST /api/v4/posts", h.withSession(h.createPost))
+	m.HandleFunc("GET /api/v4/posts/{post_id}", h.withSession(h.getPost))
+
+	m.HandleFunc("GET /api/v4/users/{user_id}/status", h.withSession(h.getUserStatus))
+	m.HandleFunc("PUT /api/v4/users/{user_id}/status", h.withSession(h.updateUserStatus))
+	m.HandleFunc("POST /api/v4/users/status/ids", h.withSession(h.getUserStatusesByIDs))
+
+	m.HandleFunc("GET /api/v4/config", h.withSession(h.getConfig))
+	m.HandleFunc("POST /api/v4/config/reload", h.withSession(h.reloadConfig))
+	m.HandleFunc("POST /api/v4/database/recycle", h.withSession(h.recycleDatabase))
+
+	if h.hub != nil {
+		// Mattermost's route allows a trailing slash. The hub
+		// authenticates the socket itself (header, cookie or challenge)
+		// and needs no CSRF token: browsers cannot forge an upgrade's
+		// Origin, which the hub checks.
+		m.Handle("GET /api/v4/websocket", h.hub)
+		m.Handle("GET /api/v4/websocket/", h.hub)
+	}
+	m.HandleFunc("/api/v4/", notFound)
 }
 
 // ServeHTTP sets the headers Mattermost's web.Handler sets on every API
@@ -72,6 +117,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hdr.Set("Expires", "0")
 		}
 	}
+	// Mattermost caps every API body at MaximumPayloadSizeBytes plus
+	// bytes.MinRead (web/handlers.go); reading past it fails, and the
+	// decoders answer 413.
+	maxBody := int64(h.app.Config().ServiceSettings.MaximumPayloadSizeBytes)
+	if maxBody <= 0 {
+		maxBody = 300000
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody+512)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	h.mux.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, rid)))
 	h.logger.Debug("Received HTTP request",

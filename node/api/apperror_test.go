@@ -19,7 +19,8 @@ func TestNotFound(t *testing.T) {
 		path   string
 	}{
 		{"unknown route", http.MethodGet, "/api/v4/xyz", "/api/v4/xyz"},
-		{"unknown nested route with query", http.MethodGet, "/api/v4/users/me/teams?page=1", "/api/v4/users/me/teams"},
+		{"unknown nested route with query", http.MethodGet, "/api/v4/xyz/me/teams?page=1", "/api/v4/xyz/me/teams"},
+		{"known route with a path parameter too many", http.MethodGet, "/api/v4/users/me/teams/x/y/z/w", "/api/v4/users/me/teams/x/y/z/w"},
 		{"known route with another method", http.MethodPost, "/api/v4/system/ping", "/api/v4/system/ping"},
 	}
 	for _, tt := range tests {

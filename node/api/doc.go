@@ -1,13 +1,20 @@
-// Package api owns the node's HTTP surface: the Mattermost v4 REST routes
-// (so far GET /api/v4/system/ping, POST /api/v4/config/reload and
-// POST /api/v4/database/recycle, the last two open to the node's own host
-// only until authentication exists), the headers every response carries
-// (X-Request-ID, X-Version-Id, Content-Type: application/json), and
-// Mattermost's AppError JSON for errors ([AppError]). [New] returns the
-// node's http.Handler.
+// Package api owns the node's HTTP surface: the subset of Mattermost's v4
+// REST API that Chorus implements (users, login and sessions, teams,
+// channels, posts, statuses, the admin endpoints and the ping), the
+// mounting of the WebSocket hub (node/ws) on /api/v4/websocket with its
+// wiring to the app ([NewHub]), and what every request shares:
+// authentication (Authorization: Bearer|Token, or the MMAUTHTOKEN cookie
+// with its CSRF check), the body size limit (413), the headers every
+// response carries (X-Request-ID, X-Version-Id, Content-Type:
+// application/json exactly), and Mattermost's AppError JSON for errors
+// ([AppError]), 501 for Mattermost routes Chorus does not implement.
+// [New] returns the node's http.Handler.
 //
-// api knows HTTP: decoding requests, choosing status codes, writing JSON.
-// It asks node/app for every decision and must not import node/store or
-// database/sql (node's layering test enforces it); app returns results and
-// errors, and only api turns them into statuses.
+// api knows HTTP: routes, decoding requests (decode.go), cookies, choosing
+// status codes, writing JSON. It asks node/app for every decision: app
+// returns results and errors with a kind, and only api turns a kind into a
+// status (apperror.go). It must not import node/store or database/sql
+// (node's layering test enforces it). One file per aggregate, with the
+// same stem as in node/app: users.go, teams.go, channels.go, posts.go,
+// statuses.go.
 package api

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seed331fb32b/chorus/node/api"
 	"github.com/seed331fb32b/chorus/node/app"
+	"github.com/seed331fb32b/chorus/node/bind"
 	"github.com/seed331fb32b/chorus/node/config"
 	"github.com/seed331fb32b/chorus/node/store"
 )
@@ -27,7 +28,13 @@ func ExampleNew() {
 		panic(err)
 	}
 	defer st.Close()
-	handler := api.New(app.New(app.Deps{Config: cfg, System: st.System(), Database: st}), "dev", nil)
+	a := app.New(app.Deps{Config: cfg, System: st.System(), Database: st, Stores: bind.Stores(st)})
+	hub, err := api.NewHub(a, api.HubConfig(a, "dev"), nil)
+	if err != nil {
+		panic(err)
+	}
+	defer hub.Close()
+	handler := api.New(a, hub, "dev", nil)
 
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v4/system/ping?get_server_status=true", nil))

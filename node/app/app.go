@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	gocache "github.com/patrickmn/go-cache"
 	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/seed331fb32b/chorus/node/config"
 )
@@ -46,6 +49,15 @@ type Deps struct {
 	// Database recycles the connection pools. Nil makes
 	// [App.RecycleDatabase] fail.
 	Database Database
+	// Stores reach the chat's tables (users, sessions, teams, channels,
+	// posts, statuses). Required for every chat method; an App without them
+	// still answers health checks and config reloads. Either all or none
+	// must be set.
+	Stores Stores
+	// PasswordCost is the bcrypt cost of new password hashes. Zero means
+	// bcrypt.DefaultCost (10, Mattermost's). Lower: faster sign-ups and
+	// logins, cheaper guessing of a stolen hash; tests use bcrypt.MinCost.
+	PasswordCost int
 	// Logger receives health warnings and config and database events. Nil
 	// discards them.
 	Logger *zap.Logger
@@ -67,21 +79,67 @@ type App struct {
 	nodeID string
 	// logger receives health warnings and config and database events.
 	logger *zap.Logger
+	// stores reach the chat's tables; see Deps.Stores.
+	stores Stores
+	// passwordCost is the bcrypt cost of new hashes.
+	passwordCost int
+	// rt is the WebSocket hub events go to; nil until SetRealtime.
+	rt atomic.Pointer[realtimeRef]
+
+	// sessions caches *Session by token, each for SessionCacheInMinutes
+	// (at most until it expires), so a request does not read its session
+	// from the database. go-cache locks internally.
+	sessions *gocache.Cache
+	// users caches *User by id for userCacheTTL: who a post's sender is.
+	users *gocache.Cache
+	// channels caches *Channel by id for channelCacheTTL: a post's channel.
+	// Only fields that never change after creation are read from it.
+	channels *gocache.Cache
+	// members caches membership snapshots (map[string]struct{}, never
+	// modified) by "c:"+channel id and "t:"+team id, for memberCacheTTL.
+	members *gocache.Cache
+
+	statusMu sync.Mutex             // guards statuses
+	statuses map[string]*UserStatus // every status this node has read or set, by user; values never modified
+
+	// lastPostAt is the CreateAt of the last post made on this node, so
+	// posts made here get strictly increasing times.
+	lastPostAt atomic.Int64
 	// now and numGoroutine are the clock and goroutine counter, replaced in
 	// tests.
 	now          func() time.Time
 	numGoroutine func() int
 }
 
+// Lifetimes of the app's caches. Other nodes' changes reach this node's
+// caches only when an entry expires (until the cluster invalidates them).
+const (
+	// userCacheTTL bounds how stale a cached user may be.
+	userCacheTTL = time.Minute
+	// channelCacheTTL bounds how stale a cached channel may be.
+	channelCacheTTL = time.Minute
+	// memberCacheTTL bounds how long a membership snapshot is used: a user
+	// added on another node receives the channel's events on this node's
+	// sockets after at most this long. Changes made on this node apply at
+	// once.
+	memberCacheTTL = time.Minute
+)
+
 // New returns an App with the dependencies and settings of d and a new
-// random node id. It panics when d.Config or d.System is nil, a wiring
-// mistake.
+// random node id. It panics when d.Config or d.System is nil, or when
+// d.Stores is only partly set: wiring mistakes.
 func New(d Deps) *App {
 	if d.Config == nil || d.System == nil {
 		panic("app.New: Deps.Config and Deps.System are required")
 	}
+	if !d.Stores.complete() && !d.Stores.empty() {
+		panic("app.New: Deps.Stores must be set whole or not at all")
+	}
 	if d.Logger == nil {
 		d.Logger = zap.NewNop()
+	}
+	if d.PasswordCost == 0 {
+		d.PasswordCost = bcrypt.DefaultCost
 	}
 	a := &App{
 		system:       d.System,
@@ -91,6 +149,13 @@ func New(d Deps) *App {
 		logger:       d.Logger,
 		now:          time.Now,
 		numGoroutine: runtime.NumGoroutine,
+		stores:       d.Stores,
+		passwordCost: d.PasswordCost,
+		sessions:     gocache.New(10*time.Minute, 10*time.Minute),
+		users:        gocache.New(userCacheTTL, 10*time.Minute),
+		channels:     gocache.New(channelCacheTTL, 10*time.Minute),
+		members:      gocache.New(memberCacheTTL, 10*time.Minute),
+		statuses:     make(map[string]*UserStatus),
 	}
 	a.config.Store(d.Config)
 	return a
@@ -102,3 +167,7 @@ func (a *App) NodeID() string { return a.nodeID }
 // Config returns the node's current configuration. It is shared: the
 // caller must not modify it.
 func (a *App) Config() *config.Config { return a.config.Load() }
+
+// nowMillis returns the current time in Unix milliseconds, Mattermost's
+// model.GetMillis.
+func (a *App) nowMillis() int64 { return a.now().UnixMilli() }

@@ -49,3 +49,28 @@ func (a *App) RecycleDatabase(ctx context.Context) error {
 	}
 	return a.database.Recycle(ctx, a.Config().SqlSettings)
 }
+
+// RequireSystemAdmin returns nil when s belongs to a system admin, else
+// Mattermost's 403 naming permission (the admin endpoints' own
+// permissions: manage_system, reload_config,
+// recycle_database_connections; only system_admin has them).
+func (a *App) RequireSystemAdmin(s *Session, permission string) error {
+	if s.IsSystemAdmin() {
+		return nil
+	}
+	userID := ""
+	if s != nil {
+		userID = s.UserID
+	}
+	return forbidden(userID, permission)
+}
+
+// SanitizedConfig returns the node's configuration for
+// GET /api/v4/config, to system admins only, with every data source
+// replaced by config.FakeSetting, as Mattermost's Config.Sanitize does.
+func (a *App) SanitizedConfig(s *Session) (*config.Config, error) {
+	if err := a.RequireSystemAdmin(s, "manage_system"); err != nil {
+		return nil, err
+	}
+	return a.Config().Sanitized(), nil
+}

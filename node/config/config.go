@@ -31,6 +31,16 @@ type Config struct {
 	SqlSettings SqlSettings
 	// ClusterSettings holds the high-availability cluster settings.
 	ClusterSettings ClusterSettings
+	// TeamSettings holds who may sign up, and presence timing.
+	TeamSettings TeamSettings
+	// EmailSettings holds how users sign up and sign in with a password.
+	EmailSettings EmailSettings
+	// PasswordSettings holds the rules new passwords must meet.
+	PasswordSettings PasswordSettings
+	// JobSettings holds where scheduled jobs run.
+	JobSettings JobSettings
+	// DataRetentionSettings holds how long posts are kept.
+	DataRetentionSettings DataRetentionSettings
 
 	// envOverrides lists the settings (as "Section.Field") whose values came
 	// from the environment rather than the file; set by Load.
@@ -54,6 +64,31 @@ type ServiceSettings struct {
 	// warning of a leak or overload, more false alarms under a burst. Env
 	// MM_SERVICESETTINGS_GOROUTINEHEALTHTHRESHOLD.
 	GoroutineHealthThreshold int
+	// SessionLengthWebInHours is how long a session made by
+	// POST /api/v4/users/login lasts, in hours; its cookies expire with it.
+	// Zero or negative means the default. Default 720 (30 days, Mattermost's).
+	// Lower: a stolen token is useful for less time, users log in more often.
+	// Env MM_SERVICESETTINGS_SESSIONLENGTHWEBINHOURS.
+	SessionLengthWebInHours int
+	// SessionCacheInMinutes is how long a node keeps a session in memory
+	// after reading it from the database, so that a request does not read
+	// its session from the database. A session revoked on another node
+	// stays usable here for up to this long. Zero or negative means the
+	// default. Default 10 (Mattermost's). Lower: revocations elsewhere take
+	// effect sooner, more session reads. Env
+	// MM_SERVICESETTINGS_SESSIONCACHEINMINUTES.
+	SessionCacheInMinutes int
+	// MaximumPayloadSizeBytes caps the body of an API request, in bytes; a
+	// larger one is refused with 413 (Mattermost adds bytes.MinRead, 512, to
+	// it, and so does Chorus). Zero or negative means the default. Default
+	// 300000 (Mattermost's, since 9.7.2). Env
+	// MM_SERVICESETTINGS_MAXIMUMPAYLOADSIZEBYTES.
+	MaximumPayloadSizeBytes int
+	// MaximumLoginAttempts is how many wrong passwords in a row lock an
+	// account out of password login. Zero or negative disables the lock.
+	// Default 10 (Mattermost's). Lower: less guessing, easier to lock a
+	// user out on purpose. Env MM_SERVICESETTINGS_MAXIMUMLOGINATTEMPTS.
+	MaximumLoginAttempts int
 }
 
 // SqlSettings is Mattermost's SqlSettings section, reduced to what a node
@@ -164,6 +199,92 @@ type ClusterSettings struct {
 	GossipPort int
 }
 
+// TeamSettings is the part of Mattermost's TeamSettings section a node
+// uses. Environment variables: MM_TEAMSETTINGS_<FIELD>.
+type TeamSettings struct {
+	// EnableUserCreation allows new accounts at all. Default true. With
+	// false, POST /api/v4/users answers 501, as Mattermost does. Env
+	// MM_TEAMSETTINGS_ENABLEUSERCREATION.
+	EnableUserCreation bool
+	// EnableOpenServer lets anyone sign up with POST /api/v4/users; without
+	// it only the first account (which becomes the system admin) and
+	// accounts created by a system admin may be made. Default false
+	// (Mattermost's). Env MM_TEAMSETTINGS_ENABLEOPENSERVER.
+	EnableOpenServer bool
+	// UserStatusAwayTimeout is how long a user's client may report no
+	// activity before the user is shown away, in seconds. Zero or negative
+	// means the default. Default 300 (Mattermost's). Env
+	// MM_TEAMSETTINGS_USERSTATUSAWAYTIMEOUT.
+	UserStatusAwayTimeout int
+}
+
+// EmailSettings is the part of Mattermost's EmailSettings section a node
+// uses (Chorus sends no email). Environment variables:
+// MM_EMAILSETTINGS_<FIELD>.
+type EmailSettings struct {
+	// EnableSignUpWithEmail allows accounts with an email and a password.
+	// Default true. With false, POST /api/v4/users answers 501, as
+	// Mattermost does. Env MM_EMAILSETTINGS_ENABLESIGNUPWITHEMAIL.
+	EnableSignUpWithEmail bool
+	// EnableSignInWithEmail lets a user log in with their email as
+	// login_id. Default true. Env MM_EMAILSETTINGS_ENABLESIGNINWITHEMAIL.
+	EnableSignInWithEmail bool
+	// EnableSignInWithUsername lets a user log in with their username as
+	// login_id. Default true. Env MM_EMAILSETTINGS_ENABLESIGNINWITHUSERNAME.
+	EnableSignInWithUsername bool
+}
+
+// PasswordSettings is Mattermost's PasswordSettings section: the rules a
+// new password must meet. Environment variables:
+// MM_PASSWORDSETTINGS_<FIELD>.
+type PasswordSettings struct {
+	// MinimumLength is the shortest password accepted, in bytes. Values
+	// below 1 mean the default. Default 8 (Mattermost's). Passwords are at
+	// most 72 bytes, bcrypt's limit, whatever this says. Env
+	// MM_PASSWORDSETTINGS_MINIMUMLENGTH.
+	MinimumLength int
+	// Lowercase requires a lower-case letter. Default false. Env
+	// MM_PASSWORDSETTINGS_LOWERCASE.
+	Lowercase bool
+	// Uppercase requires an upper-case letter. Default false. Env
+	// MM_PASSWORDSETTINGS_UPPERCASE.
+	Uppercase bool
+	// Number requires a digit. Default false. Env MM_PASSWORDSETTINGS_NUMBER.
+	Number bool
+	// Symbol requires a symbol (one of " !\"#$%&'()*+,-./:;<=>?@[]^_`|~").
+	// Default false. Env MM_PASSWORDSETTINGS_SYMBOL.
+	Symbol bool
+}
+
+// JobSettings is the part of Mattermost's JobSettings section a node
+// uses. Environment variables: MM_JOBSETTINGS_<FIELD>.
+type JobSettings struct {
+	// RunScheduler lets this node schedule jobs (session cleanup, cluster
+	// discovery cleanup, data retention) while it is the cluster's leader;
+	// only the leader schedules, so keep it true on every node, or jobs
+	// stop whenever a node with false leads (mattermost/docs#3845).
+	// Default true. Env MM_JOBSETTINGS_RUNSCHEDULER.
+	RunScheduler bool
+}
+
+// DataRetentionSettings is the part of Mattermost's DataRetentionSettings
+// section a node uses: the daily deletion of old posts. Environment
+// variables: MM_DATARETENTIONSETTINGS_<FIELD>.
+type DataRetentionSettings struct {
+	// EnableMessageDeletion deletes, once a day, posts older than
+	// MessageRetentionDays. Default false. Env
+	// MM_DATARETENTIONSETTINGS_ENABLEMESSAGEDELETION.
+	EnableMessageDeletion bool
+	// MessageRetentionDays is how many days a post is kept when
+	// EnableMessageDeletion is on. Values below 1 mean the default.
+	// Default 365. Env MM_DATARETENTIONSETTINGS_MESSAGERETENTIONDAYS.
+	MessageRetentionDays int
+	// BatchSize is how many posts one delete statement removes. Values
+	// below 1 mean the default. Default 3000. Lower: shorter locks, more
+	// statements. Env MM_DATARETENTIONSETTINGS_BATCHSIZE.
+	BatchSize int
+}
+
 // DefaultConfig returns a fresh Config with every default set, the values
 // [Load] starts from.
 func DefaultConfig() *Config {
@@ -172,6 +293,10 @@ func DefaultConfig() *Config {
 			SiteURL:                  "",      // links follow the request's host until an operator sets it
 			ListenAddress:            ":8065", // Mattermost's port, so clients and proxies need no change
 			GoroutineHealthThreshold: -1,      // disabled, as in Mattermost: goroutine counts vary too much to guess
+			SessionLengthWebInHours:  720,     // Mattermost's 30 days
+			SessionCacheInMinutes:    10,      // Mattermost's: a request never reads its session from the database
+			MaximumPayloadSizeBytes:  300000,  // Mattermost's since 9.7.2: a post is at most 16383 runes
+			MaximumLoginAttempts:     10,      // Mattermost's: slows password guessing
 		},
 		SqlSettings: SqlSettings{
 			DriverName:                    DriverSQLite,            // a node starts without a database server
@@ -198,6 +323,31 @@ func DefaultConfig() *Config {
 			EnableGossipEncryption:  false, // Mattermost's default; needs the shared key
 			ReadOnlyConfig:          true,  // nodes must not drift apart through API edits
 			GossipPort:              8074,  // Mattermost's gossip port
+		},
+		TeamSettings: TeamSettings{
+			EnableUserCreation:    true,  // Mattermost's: accounts may be made
+			EnableOpenServer:      false, // Mattermost's: only the first user and admins make accounts
+			UserStatusAwayTimeout: 300,   // Mattermost's five minutes
+		},
+		EmailSettings: EmailSettings{
+			EnableSignUpWithEmail:    true, // the only sign-up Chorus has
+			EnableSignInWithEmail:    true, // Mattermost's
+			EnableSignInWithUsername: true, // Mattermost's
+		},
+		PasswordSettings: PasswordSettings{
+			MinimumLength: 8,     // Mattermost's
+			Lowercase:     false, // Mattermost's: length is what matters
+			Uppercase:     false,
+			Number:        false,
+			Symbol:        false,
+		},
+		JobSettings: JobSettings{
+			RunScheduler: true, // Mattermost's: every node must keep it, the leader alone schedules
+		},
+		DataRetentionSettings: DataRetentionSettings{
+			EnableMessageDeletion: false, // Mattermost's: nothing is deleted unless asked
+			MessageRetentionDays:  365,   // Mattermost's
+			BatchSize:             3000,  // Mattermost's: short transactions
 		},
 	}
 }

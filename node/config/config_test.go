@@ -16,6 +16,10 @@ func TestDefaultConfig(t *testing.T) {
 		{"ServiceSettings.SiteURL", c.ServiceSettings.SiteURL, ""},
 		{"ServiceSettings.ListenAddress", c.ServiceSettings.ListenAddress, ":8065"},
 		{"ServiceSettings.GoroutineHealthThreshold", c.ServiceSettings.GoroutineHealthThreshold, -1},
+		{"ServiceSettings.SessionLengthWebInHours", c.ServiceSettings.SessionLengthWebInHours, 720},
+		{"ServiceSettings.SessionCacheInMinutes", c.ServiceSettings.SessionCacheInMinutes, 10},
+		{"ServiceSettings.MaximumPayloadSizeBytes", c.ServiceSettings.MaximumPayloadSizeBytes, 300000},
+		{"ServiceSettings.MaximumLoginAttempts", c.ServiceSettings.MaximumLoginAttempts, 10},
 		{"SqlSettings.DriverName", c.SqlSettings.DriverName, "sqlite"},
 		{"SqlSettings.DataSource", c.SqlSettings.DataSource, "./data/chorus.db"},
 		{"SqlSettings.DataSourceReplicas", len(c.SqlSettings.DataSourceReplicas), 0},
@@ -34,6 +38,14 @@ func TestDefaultConfig(t *testing.T) {
 		{"ClusterSettings.EnableGossipEncryption", c.ClusterSettings.EnableGossipEncryption, false},
 		{"ClusterSettings.ReadOnlyConfig", c.ClusterSettings.ReadOnlyConfig, true},
 		{"ClusterSettings.GossipPort", c.ClusterSettings.GossipPort, 8074},
+		{"TeamSettings.EnableUserCreation", c.TeamSettings.EnableUserCreation, true},
+		{"TeamSettings.EnableOpenServer", c.TeamSettings.EnableOpenServer, false},
+		{"TeamSettings.UserStatusAwayTimeout", c.TeamSettings.UserStatusAwayTimeout, 300},
+		{"EmailSettings.EnableSignUpWithEmail", c.EmailSettings.EnableSignUpWithEmail, true},
+		{"EmailSettings.EnableSignInWithEmail", c.EmailSettings.EnableSignInWithEmail, true},
+		{"EmailSettings.EnableSignInWithUsername", c.EmailSettings.EnableSignInWithUsername, true},
+		{"PasswordSettings.MinimumLength", c.PasswordSettings.MinimumLength, 8},
+		{"PasswordSettings.Lowercase", c.PasswordSettings.Lowercase, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.setting, func(t *testing.T) {

@@ -1,7 +1,9 @@
 // Package config owns the app node's config.json: the Mattermost-format
-// settings a node needs ([ServiceSettings], [SqlSettings], [ClusterSettings]),
-// their defaults ([DefaultConfig]), loading with environment overrides
-// ([Load]) and validation ([Config.Validate]).
+// settings a node needs ([ServiceSettings], [SqlSettings], [ClusterSettings],
+// [TeamSettings], [EmailSettings], [PasswordSettings]), their defaults
+// ([DefaultConfig]), loading with environment overrides ([Load]),
+// validation ([Config.Validate]) and the copy without secrets that
+// GET /api/v4/config shows ([Config.Sanitized]).
 //
 // The JSON names are Mattermost's, so an operator can keep using the
 // config.json sections and MM_<SECTION>_<FIELD> variables they know; sections

@@ -3,14 +3,16 @@
 // MySQL/MariaDB or SQLite ([Open]), the routing of every statement among
 // them, their health, their replacement without a restart
 // ([Store.Recycle]), the schema and its embedded migrations, and one
-// accessor per aggregate ([Store.System], [Store.Users], [Store.Channels],
-// [Store.Posts]). Every method takes ctx first.
+// accessor per aggregate ([Store.System], [Store.Users], [Store.Sessions],
+// [Store.Teams], [Store.Channels], [Store.Posts], [Store.Status]). Every
+// method takes ctx first.
 //
 // # Routing
 //
 // Writes and transactions go to the master (SqlSettings.DataSource). So do
 // reads in a context made by [WithMaster], for reads that must see a write
-// just made (Mattermost's RequestContextWithMaster), and reads of Systems.
+// just made (Mattermost's RequestContextWithMaster), reads of Systems and
+// Sessions, and [UserStore.Count].
 // Other reads round-robin over the read replicas that are online
 // (DataSourceReplicas); search reads over the online search replicas
 // (DataSourceSearchReplicas), else the read replicas; with none online,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -128,4 +129,139 @@ func (ps *PostStore) GetPage(ctx context.Context, channelID string, page, perPag
 		return nil, s.errorf("getting posts of channel %s: %w", channelID, err)
 	}
 	return posts, nil
+}
+
+// scanPost scans a row of postColumns.
+func scanPost(rows *sql.Rows) (*Post, error) {
+	var p Post
+	return &p, rows.Scan(p.fields()...)
+}
+
+// checkPage rejects a negative page or a perPage below 1.
+func checkPage(page, perPage int) error {
+	switch {
+	case page < 0:
+		return &InvalidError{Table: "Posts", Field: "page", Problem: "negative"}
+	case perPage <= 0:
+		return &InvalidError{Table: "Posts", Field: "perPage", Problem: "must be positive"}
+	}
+	return nil
+}
+
+// GetBefore returns page number page (from 0) of the channel's posts that
+// are not deleted and were created before the post postID, perPage to a
+// page, newest first: Mattermost's GET /channels/{id}/posts?before=. A
+// missing postID gives an empty page, as in Mattermost (the comparison
+// with its CreateAt is NULL).
+func (ps *PostStore) GetBefore(ctx context.Context, channelID, postID string, page, perPage int) ([]*Post, error) {
+	return ps.getAround(ctx, channelID, postID, page, perPage, true)
+}
+
+// GetAfter returns page number page (from 0) of the channel's posts that
+// are not deleted and were created after the post postID, perPage to a
+// page: page 0 holds the perPage posts right after postID. Each page is
+// newest first, as every PostList is: Mattermost's
+// GET /channels/{id}/posts?after=. A missing postID gives an empty page.
+func (ps *PostStore) GetAfter(ctx context.Context, channelID, postID string, page, perPage int) ([]*Post, error) {
+	return ps.getAround(ctx, channelID, postID, page, perPage, false)
+}
+
+// getAround is GetBefore (before) or GetAfter.
+func (ps *PostStore) getAround(ctx context.Context, channelID, postID string, page, perPage int, before bool) ([]*Post, error) {
+	s := ps.s
+	if err := checkPage(page, perPage); err != nil {
+		return nil, err
+	}
+	op, order := ">", "ASC"
+	if before {
+		op, order = "<", "DESC"
+	}
+	posts, err := queryAll(ctx, s, toReplica,
+		"SELECT "+postColumns+" FROM Posts WHERE ChannelId = ? AND DeleteAt = 0 AND "+
+			"CreateAt "+op+" (SELECT CreateAt FROM Posts WHERE Id = ?) "+
+			"ORDER BY CreateAt "+order+", Id "+order+" LIMIT ? OFFSET ?",
+		[]any{channelID, postID, perPage, page * perPage}, scanPost)
+	if err != nil {
+		return nil, s.errorf("getting posts of channel %s around %s: %w", channelID, postID, err)
+	}
+	if !before {
+		slices.Reverse(posts)
+	}
+	return posts, nil
+}
+
+// GetSince returns up to limit posts of the channel created, edited or
+// deleted after since (UpdateAt > since, Unix milliseconds), deleted ones
+// included so that clients learn of deletions, newest first (by CreateAt,
+// then id): Mattermost's GET /channels/{id}/posts?since=, which reads at
+// most 1000.
+func (ps *PostStore) GetSince(ctx context.Context, channelID string, since int64, limit int) ([]*Post, error) {
+	s := ps.s
+	if limit <= 0 {
+		return nil, &InvalidError{Table: "Posts", Field: "limit", Problem: "must be positive"}
+	}
+	posts, err := queryAll(ctx, s, toReplica,
+		"SELECT "+postColumns+" FROM Posts WHERE ChannelId = ? AND UpdateAt > ? ORDER BY CreateAt DESC, Id DESC LIMIT ?",
+		[]any{channelID, since, limit}, scanPost)
+	if err != nil {
+		return nil, s.errorf("getting posts of channel %s since %d: %w", channelID, since, err)
+	}
+	return posts, nil
+}
+
+// GetThreads returns the posts of the threads whose root posts are
+// rootIDs, roots and replies, not deleted, in no particular order: what
+// Mattermost adds to a PostList's posts (not its order) for replies on a
+// page. Up to [MaxIDs] root ids.
+func (ps *PostStore) GetThreads(ctx context.Context, rootIDs []string) ([]*Post, error) {
+	s := ps.s
+	if len(rootIDs) == 0 {
+		return nil, nil
+	}
+	if len(rootIDs) > MaxIDs {
+		return nil, &InvalidError{Table: "Posts", Field: "RootId", Problem: "more than MaxIDs ids"}
+	}
+	in := placeholders(len(rootIDs))
+	args := append(anySlice(rootIDs), anySlice(rootIDs)...)
+	posts, err := queryAll(ctx, s, toReplica,
+		"SELECT "+postColumns+" FROM Posts WHERE (Id IN ("+in+") OR RootId IN ("+in+")) AND DeleteAt = 0",
+		args, scanPost)
+	if err != nil {
+		return nil, s.errorf("getting %d threads: %w", len(rootIDs), err)
+	}
+	return posts, nil
+}
+
+// IDBefore returns the id of the newest post of the channel, not deleted,
+// created before createAt, or "" when there is none: a PostList's
+// prev_post_id (Mattermost's GetPostIdBeforeTime).
+func (ps *PostStore) IDBefore(ctx context.Context, channelID string, createAt int64) (string, error) {
+	return ps.idAround(ctx, channelID, createAt, true)
+}
+
+// IDAfter returns the id of the oldest post of the channel, not deleted,
+// created after createAt, or "" when there is none: a PostList's
+// next_post_id (Mattermost's GetPostIdAfterTime).
+func (ps *PostStore) IDAfter(ctx context.Context, channelID string, createAt int64) (string, error) {
+	return ps.idAround(ctx, channelID, createAt, false)
+}
+
+// idAround is IDBefore (before) or IDAfter.
+func (ps *PostStore) idAround(ctx context.Context, channelID string, createAt int64, before bool) (string, error) {
+	s := ps.s
+	op, order := ">", "ASC"
+	if before {
+		op, order = "<", "DESC"
+	}
+	var id string
+	err := s.queryRow(ctx, toReplica,
+		"SELECT Id FROM Posts WHERE ChannelId = ? AND DeleteAt = 0 AND CreateAt "+op+" ? ORDER BY CreateAt "+order+", Id "+order+" LIMIT 1",
+		[]any{channelID, createAt}, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.errorf("getting the post of channel %s next to %d: %w", channelID, createAt, err)
+	}
+	return id, nil
 }

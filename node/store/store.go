@@ -38,6 +38,9 @@ type Store struct {
 	users    *UserStore
 	channels *ChannelStore
 	posts    *PostStore
+	sessions *SessionStore
+	teams    *TeamStore
+	statuses *StatusStore
 
 	// migrated is what Open's migration run did and found; read by tests.
 	migrated migrateResult
@@ -82,6 +85,9 @@ func Open(ctx context.Context, settings config.SqlSettings, logger *zap.Logger) 
 	s.users = &UserStore{s: s}
 	s.channels = &ChannelStore{s: s}
 	s.posts = &PostStore{s: s}
+	s.sessions = &SessionStore{s: s}
+	s.teams = &TeamStore{s: s}
+	s.statuses = &StatusStore{s: s}
 
 	monitorCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.monitorCancel = cancel
@@ -126,6 +132,21 @@ func (s *Store) Channels() *ChannelStore { return s.channels }
 
 // Posts returns the accessor of the Posts table.
 func (s *Store) Posts() *PostStore { return s.posts }
+
+// Sessions returns the accessor of the Sessions table.
+func (s *Store) Sessions() *SessionStore { return s.sessions }
+
+// Teams returns the accessor of the Teams and TeamMembers tables.
+func (s *Store) Teams() *TeamStore { return s.teams }
+
+// Status returns the accessor of the Status table.
+func (s *Store) Status() *StatusStore { return s.statuses }
+
+// ClusterDiscovery returns the accessor of the ClusterDiscovery table.
+func (s *Store) ClusterDiscovery() *ClusterDiscoveryStore { return &ClusterDiscoveryStore{s: s} }
+
+// Jobs returns the accessor of the Jobs table.
+func (s *Store) Jobs() *JobStore { return &JobStore{s: s} }
 
 // DriverName returns the config.SqlSettings.DriverName the store was opened
 // with.

@@ -92,6 +92,78 @@ func (us *UserStore) Get(ctx context.Context, id string) (*User, error) {
 	return &u, nil
 }
 
+// GetByUsername returns the user whose username is username (usernames
+// are stored lower case; the match is exact), deleted or not, or an error
+// wrapping [ErrNotFound].
+func (us *UserStore) GetByUsername(ctx context.Context, username string) (*User, error) {
+	return us.getBy(ctx, "Username", username)
+}
+
+// GetByEmail returns the user whose email is email (emails are stored
+// lower case; the match is exact), deleted or not, or an error wrapping
+// [ErrNotFound].
+func (us *UserStore) GetByEmail(ctx context.Context, email string) (*User, error) {
+	return us.getBy(ctx, "Email", email)
+}
+
+// getBy returns the one user whose column (a unique one) equals value.
+func (us *UserStore) getBy(ctx context.Context, column, value string) (*User, error) {
+	s := us.s
+	var u User
+	err := s.queryRow(ctx, toReplica, "SELECT "+userColumns+" FROM Users WHERE "+column+" = ?", []any{value}, u.fields()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, s.errorf("getting user by %s: %w", strings.ToLower(column), err)
+	}
+	return &u, nil
+}
+
+// GetMany returns the users whose ids are in ids, deleted or not, in no
+// particular order; ids with no user are left out. Up to [MaxIDs] ids.
+func (us *UserStore) GetMany(ctx context.Context, ids []string) ([]*User, error) {
+	s := us.s
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > MaxIDs {
+		return nil, &InvalidError{Table: "Users", Field: "Id", Problem: "more than MaxIDs ids"}
+	}
+	users, err := queryAll(ctx, s, toReplica,
+		"SELECT "+userColumns+" FROM Users WHERE Id IN ("+placeholders(len(ids))+")", anySlice(ids),
+		func(rows *sql.Rows) (*User, error) {
+			var u User
+			return &u, rows.Scan(u.fields()...)
+		})
+	if err != nil {
+		return nil, s.errorf("getting %d users: %w", len(ids), err)
+	}
+	return users, nil
+}
+
+// Count returns the number of users, deleted ones included (Mattermost's
+// UserCountOptions{IncludeDeleted: true}). It reads the master: the answer
+// decides whether a sign-up is the first one.
+func (us *UserStore) Count(ctx context.Context) (int64, error) {
+	s := us.s
+	var n int64
+	if err := s.queryRow(ctx, toMaster, "SELECT COUNT(*) FROM Users", nil, &n); err != nil {
+		return 0, s.errorf("counting users: %w", err)
+	}
+	return n, nil
+}
+
+// UpdateFailedAttempts sets the user's count of wrong passwords in a row.
+// A missing user is not an error.
+func (us *UserStore) UpdateFailedAttempts(ctx context.Context, id string, attempts int) error {
+	s := us.s
+	if _, err := s.exec(ctx, "UPDATE Users SET FailedAttempts = ? WHERE Id = ?", attempts, id); err != nil {
+		return s.errorf("updating failed attempts of user %s: %w", id, err)
+	}
+	return nil
+}
+
 // Search returns up to limit active users whose username starts with
 // prefix (usernames are lower case; so is the match), ordered by username.
 // It is a search query: it runs on a search replica, else a read replica,
@@ -125,4 +197,18 @@ func likePrefix(prefix string) string {
 // placeholders returns "?, ?, ..." with n placeholders.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// MaxIDs is the most ids one lookup by a list of ids takes (GetMany and
+// the like): it bounds the statement and stays under every driver's limit
+// on placeholders. Mattermost's REST API takes up to 200 per page.
+const MaxIDs = 1000
+
+// anySlice returns ids as statement arguments.
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }

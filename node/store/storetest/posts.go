@@ -196,4 +196,141 @@ func Posts(t *testing.T, s *store.Store) {
 			t.Errorf("GetPage(perPage 0): err = %v, want an *InvalidError", err)
 		}
 	})
+	PostPages(t, s)
+}
+
+// PostPages states how the Posts accessor reads a channel around a post,
+// since a time, and by thread.
+func PostPages(t *testing.T, s *store.Store) {
+	ps := s.Posts()
+	ctx := t.Context()
+
+	// m0…m6 created at 1000…1006 (updated a millisecond later); m3 deleted.
+	channel := saveChannel(t, s).ID
+	ids := map[string]string{}
+	for i := range 7 {
+		p := newPost(channel, int64(1000+i))
+		p.Message = fmt.Sprint("m", i)
+		if i == 3 {
+			p.DeleteAt = 5000
+		}
+		if err := ps.Save(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		ids[p.Message] = p.ID
+	}
+	if err := ps.Save(ctx, newPost(saveChannel(t, s).ID, 1002)); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("before and after a post, a page at a time, newest first", func(t *testing.T) {
+		tests := []struct {
+			name          string
+			before        bool
+			anchor        string
+			page, perPage int
+			want          []string
+		}{
+			{"before, first page", true, ids["m5"], 0, 2, []string{"m4", "m2"}},
+			{"before, second page", true, ids["m5"], 1, 2, []string{"m1", "m0"}},
+			{"before the oldest", true, ids["m0"], 0, 60, nil},
+			{"before a missing post", true, NewID(), 0, 60, nil},
+			{"after, first page holds the next posts", false, ids["m1"], 0, 2, []string{"m4", "m2"}},
+			{"after, second page", false, ids["m1"], 1, 2, []string{"m6", "m5"}},
+			{"after the newest", false, ids["m6"], 0, 60, nil},
+			{"after a missing post", false, NewID(), 0, 60, nil},
+		}
+		for _, tt := range tests {
+			get := ps.GetAfter
+			if tt.before {
+				get = ps.GetBefore
+			}
+			got, err := get(ctx, channel, tt.anchor, tt.page, tt.perPage)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if m := messages(got); !reflect.DeepEqual(m, tt.want) {
+				t.Errorf("%s: %q, want %q", tt.name, m, tt.want)
+			}
+		}
+	})
+	t.Run("since a time includes deleted posts, newest first, up to the limit", func(t *testing.T) {
+		got, err := ps.GetSince(ctx, channel, 1003, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := messages(got); !reflect.DeepEqual(m, []string{"m6", "m5", "m4", "m3"}) {
+			t.Errorf("GetSince(1003) = %q, want [m6 m5 m4 m3]", m)
+		}
+		got, err = ps.GetSince(ctx, channel, 1003, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := messages(got); !reflect.DeepEqual(m, []string{"m6", "m5"}) {
+			t.Errorf("GetSince(1003, limit 2) = %q, want [m6 m5]", m)
+		}
+	})
+	t.Run("the ids next to a time skip deleted posts", func(t *testing.T) {
+		tests := []struct {
+			before   bool
+			createAt int64
+			want     string
+		}{
+			{true, 1004, ids["m2"]},
+			{true, 1000, ""},
+			{false, 1002, ids["m4"]},
+			{false, 1006, ""},
+		}
+		for _, tt := range tests {
+			get := ps.IDAfter
+			if tt.before {
+				get = ps.IDBefore
+			}
+			got, err := get(ctx, channel, tt.createAt)
+			if err != nil || got != tt.want {
+				t.Errorf("before=%v at %d: %q, %v; want %q", tt.before, tt.createAt, got, err, tt.want)
+			}
+		}
+	})
+	t.Run("threads hold their root and replies that are not deleted", func(t *testing.T) {
+		c := saveChannel(t, s).ID
+		root, other := newPost(c, 1), newPost(c, 2)
+		x, y, z, gone := newPost(c, 3), newPost(c, 4), newPost(c, 5), newPost(c, 6)
+		x.RootID, y.RootID, gone.RootID, z.RootID = root.ID, root.ID, root.ID, other.ID
+		gone.DeleteAt = 7
+		for _, p := range []*store.Post{root, other, x, y, z, gone} {
+			if err := ps.Save(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := ps.GetThreads(ctx, []string{root.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []string
+		for _, p := range got {
+			gotIDs = append(gotIDs, p.ID)
+		}
+		want := []string{root.ID, x.ID, y.ID}
+		slices.Sort(gotIDs)
+		slices.Sort(want)
+		if !slices.Equal(gotIDs, want) {
+			t.Errorf("GetThreads = %q, want %q", gotIDs, want)
+		}
+	})
+	t.Run("invalid arguments are rejected", func(t *testing.T) {
+		var invalid *store.InvalidError
+		if _, err := ps.GetBefore(ctx, channel, ids["m1"], -1, 60); !errors.As(err, &invalid) {
+			t.Errorf("GetBefore(page -1): err = %v, want an *InvalidError", err)
+		}
+		if _, err := ps.GetAfter(ctx, channel, ids["m1"], 0, 0); !errors.As(err, &invalid) {
+			t.Errorf("GetAfter(perPage 0): err = %v, want an *InvalidError", err)
+		}
+		if _, err := ps.GetSince(ctx, channel, 0, 0); !errors.As(err, &invalid) {
+			t.Errorf("GetSince(limit 0): err = %v, want an *InvalidError", err)
+		}
+		if _, err := ps.GetThreads(ctx, make([]string, store.MaxIDs+1)); !errors.As(err, &invalid) {
+			t.Errorf("GetThreads of too many roots: err = %v, want an *InvalidError", err)
+		}
+	})
 }

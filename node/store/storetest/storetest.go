@@ -24,8 +24,13 @@ func All() []Case {
 	return []Case{
 		{"System", System},
 		{"Users", Users},
+		{"Sessions", Sessions},
+		{"Teams", Teams},
 		{"Channels", Channels},
 		{"Posts", Posts},
+		{"Statuses", Statuses},
+		{"ClusterDiscovery", ClusterDiscovery},
+		{"Jobs", Jobs},
 		{"ClosedStore", ClosedStore},
 	}
 }

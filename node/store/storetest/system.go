@@ -90,13 +90,42 @@ func ClosedStore(t *testing.T, s *store.Store) {
 		"Channels.Save":                s.Channels().Save(ctx, &store.Channel{ID: NewID()}),
 		"Posts.Save":                   s.Posts().Save(ctx, &store.Post{ID: NewID(), ChannelID: NewID()}),
 		"Recycle":                      s.Recycle(ctx, Settings(t, s.DriverName())),
+		"Users.UpdateFailedAttempts":   s.Users().UpdateFailedAttempts(ctx, NewID(), 1),
+		"Sessions.Save":                s.Sessions().Save(ctx, &store.Session{ID: NewID(), Token: NewID()}),
+		"Sessions.Remove":              s.Sessions().Remove(ctx, NewID()),
+		"Teams.Save":                   s.Teams().Save(ctx, &store.Team{ID: NewID()}),
+		"Teams.SaveMember":             s.Teams().SaveMember(ctx, &store.TeamMember{TeamID: NewID(), UserID: NewID()}),
+		"Channels.SaveMember":          s.Channels().SaveMember(ctx, &store.ChannelMember{ChannelID: NewID(), UserID: NewID()}),
+		"Status.SaveOrUpdate":          s.Status().SaveOrUpdate(ctx, &store.Status{UserID: NewID()}),
 	}
+	channel := &store.Channel{ID: NewID()}
+	calls["Channels.SaveWithMember"] = s.Channels().SaveWithMember(ctx, channel, &store.ChannelMember{ChannelID: channel.ID, UserID: NewID()})
 	_, calls["System.Get"] = s.System().Get(ctx, "a")
 	_, calls["Users.Get"] = s.Users().Get(ctx, NewID())
 	_, calls["Users.Search"] = s.Users().Search(ctx, "a", 10)
 	_, calls["Channels.Get"] = s.Channels().Get(ctx, NewID())
 	_, calls["Posts.Get"] = s.Posts().Get(ctx, NewID())
 	_, calls["Posts.GetPage"] = s.Posts().GetPage(ctx, NewID(), 0, 60)
+	_, calls["Posts.GetBefore"] = s.Posts().GetBefore(ctx, NewID(), NewID(), 0, 60)
+	_, calls["Posts.GetAfter"] = s.Posts().GetAfter(ctx, NewID(), NewID(), 0, 60)
+	_, calls["Posts.GetSince"] = s.Posts().GetSince(ctx, NewID(), 0, 60)
+	_, calls["Posts.GetThreads"] = s.Posts().GetThreads(ctx, []string{NewID()})
+	_, calls["Posts.IDBefore"] = s.Posts().IDBefore(ctx, NewID(), 0)
+	_, calls["Users.GetByUsername"] = s.Users().GetByUsername(ctx, "u")
+	_, calls["Users.GetByEmail"] = s.Users().GetByEmail(ctx, "u@example.com")
+	_, calls["Users.GetMany"] = s.Users().GetMany(ctx, []string{NewID()})
+	_, calls["Users.Count"] = s.Users().Count(ctx)
+	_, calls["Sessions.GetByToken"] = s.Sessions().GetByToken(ctx, NewID())
+	_, calls["Teams.Get"] = s.Teams().Get(ctx, NewID())
+	_, calls["Teams.GetForUser"] = s.Teams().GetForUser(ctx, NewID())
+	_, calls["Teams.GetMember"] = s.Teams().GetMember(ctx, NewID(), NewID())
+	_, calls["Teams.GetMemberIDs"] = s.Teams().GetMemberIDs(ctx, NewID())
+	_, calls["Channels.GetByName"] = s.Channels().GetByName(ctx, NewID(), "x")
+	_, calls["Channels.GetForTeamUser"] = s.Channels().GetForTeamUser(ctx, NewID(), NewID())
+	_, calls["Channels.GetMember"] = s.Channels().GetMember(ctx, NewID(), NewID())
+	_, calls["Channels.GetMemberIDs"] = s.Channels().GetMemberIDs(ctx, NewID())
+	_, calls["Status.Get"] = s.Status().Get(ctx, NewID())
+	_, calls["Status.GetMany"] = s.Status().GetMany(ctx, []string{NewID()})
 	for name, err := range calls {
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s on a closed store: err = %v, want ErrClosed", name, err)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,6 +152,68 @@ func Users(t *testing.T, s *store.Store) {
 		got, err := us.Get(ctx, u.ID)
 		if err != nil || got.Props != u.Props {
 			t.Errorf("Props did not round-trip (err %v)", err)
+		}
+	})
+	t.Run("a user is found by username and by email", func(t *testing.T) {
+		u := newUser("findme")
+		if err := us.Save(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := us.GetByUsername(ctx, "findme"); err != nil || !reflect.DeepEqual(got, u) {
+			t.Errorf("GetByUsername = %+v, %v", got, err)
+		}
+		if got, err := us.GetByEmail(ctx, "findme@example.com"); err != nil || !reflect.DeepEqual(got, u) {
+			t.Errorf("GetByEmail = %+v, %v", got, err)
+		}
+		if _, err := us.GetByUsername(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetByUsername of nobody: err = %v, want ErrNotFound", err)
+		}
+		if _, err := us.GetByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetByEmail of nobody: err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("many users are read at once, missing ones left out", func(t *testing.T) {
+		a, b := newUser("many-a"), newUser("many-b")
+		for _, u := range []*store.User{a, b} {
+			if err := us.Save(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := us.GetMany(ctx, []string{b.ID, NewID(), a.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, u := range got {
+			names = append(names, u.Username)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"many-a", "many-b"}) {
+			t.Errorf("GetMany = %q", names)
+		}
+		var invalid *store.InvalidError
+		if _, err := us.GetMany(ctx, make([]string, store.MaxIDs+1)); !errors.As(err, &invalid) {
+			t.Errorf("GetMany of too many ids: err = %v, want an *InvalidError", err)
+		}
+	})
+	t.Run("count includes deleted users and failed attempts are updated", func(t *testing.T) {
+		before, err := us.Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := newUser("counted")
+		u.DeleteAt = 1700000000000
+		if err := us.Save(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if after, err := us.Count(ctx); err != nil || after != before+1 {
+			t.Errorf("Count = %d, %v; want %d", after, err, before+1)
+		}
+		if err := us.UpdateFailedAttempts(ctx, u.ID, 7); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := us.Get(ctx, u.ID); err != nil || got.FailedAttempts != 7 {
+			t.Errorf("FailedAttempts = %d (%v), want 7", got.FailedAttempts, err)
 		}
 	})
 }
