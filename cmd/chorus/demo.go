@@ -189,6 +189,11 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 			"DriverName": "sqlite",
 			"DataSource": filepath.Join(d.data, "chorus.db"),
 		},
+		// A demo is for trying: anyone may sign up (Mattermost's default
+		// lets only the first user, the system admin, in).
+		"TeamSettings": map[string]any{
+			"EnableOpenServer": true,
+		},
 		"ClusterSettings": map[string]any{
 			"ClusterName":      "chorus-demo",
 			"BindAddress":      "127.0.0.1",
