@@ -14,10 +14,13 @@
 // Entry types: [Config] with [DefaultConfig] and [ParseNode]; [Pool] (made
 // by [NewPool]) with its [Node]s, [Pool.Select], [Pool.Drain] and
 // [Pool.Nodes]; [Observer] for logs and metrics; [Discovery] (started by
-// [StartDiscovery]) for gossip; [WebSocketProxy] for the lean tunnel.
+// [StartDiscovery]) for gossip; [WebSocketProxy] for the lean tunnel;
+// [H1Client], the same-goroutine HTTP/1.1 client of the front door's hot
+// path.
 //
 // Files: config.go (settings), state.go (the state machine), pool.go,
 // node.go, health.go (the checker), passive.go, selection.go (least
 // connections, slow start), drain.go, discovery.go (memberlist),
-// websocket.go (the upgrade handshake) and tunnel.go (the two pumps).
+// websocket.go (the upgrade handshake), tunnel.go (the two pumps), and
+// h1client.go, h1request.go, h1response.go (the hot path's client).
 package balancer

@@ -17,6 +17,8 @@
 //   - http.reverse_proxy.transport.chorus ([Transport]): Caddy's HTTP
 //     transport reporting requests, failures and upgraded streams;
 //   - http.handlers.chorus_websocket ([WebSocket]): the lean tunnel;
+//   - http.handlers.chorus_proxy ([Proxy]): the hot path for bodiless
+//     requests, with reverse_proxy behind it for everything else;
 //   - http.handlers.chorus_error ([AppError]): the front door's own
 //     errors in Mattermost's AppError JSON;
 //   - admin.api.chorus ([Admin]): /chorus/nodes, /chorus/drain,

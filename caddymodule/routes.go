@@ -25,7 +25,9 @@ import (
 //     (http.handlers.chorus_websocket) for HTTP/1.1 upgrades, and a
 //     reverse_proxy behind it for anything else on that path;
 //  3. the static route from [staticRoute], when the cache fills it;
-//  4. the default route, a reverse_proxy for everything else.
+//  4. the default route: the hot path (http.handlers.chorus_proxy) for
+//     bodiless requests, the bulk of the API traffic, and a reverse_proxy
+//     behind it for everything else.
 //
 // Each reverse_proxy takes the cluster's active nodes (upstream source
 // chorus), picks by least connections with slow start (policy chorus) and
@@ -61,7 +63,10 @@ func buildRoutes(cfg balancer.Config, decl Cluster, static *staticCache, userMat
 	if static != nil {
 		routes = append(routes, staticRoute(cfg, static, h))
 	}
-	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{handler(proxyHandler(cfg), "reverse_proxy")}})
+	routes = append(routes, caddyhttp.Route{HandlersRaw: []json.RawMessage{
+		handler(hotPath(cfg), "chorus_proxy"),
+		handler(proxyHandler(cfg), "reverse_proxy"),
+	}})
 
 	sub := caddyhttp.Subroute{
 		Routes: routes,

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"os"
 	_ "time/tzdata"
 
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
@@ -13,4 +14,7 @@ import (
 	_ "github.com/seed331fb32b/chorus/caddymodule"
 )
 
-func main() { caddycmd.Main() }
+func main() {
+	tuneRuntime(os.Args[1:], os.LookupEnv)
+	caddycmd.Main()
+}
