@@ -152,6 +152,11 @@ func StartDiscovery(pool *Pool, cfg GossipConfig, logOut io.Writer) (*Discovery,
 	}
 	mc.ProbeInterval, mc.ProbeTimeout = cfg.ProbeInterval, cfg.ProbeTimeout
 	mc.SuspicionMult, mc.GossipInterval = cfg.SuspicionMult, cfg.GossipInterval
+	// A state change (a node announcing a drain) travels by UDP gossip,
+	// which may be lost; a full state exchange with one member this often
+	// (memberlist scales it up with the cluster's size) heals that within
+	// seconds rather than the LAN default's 30.
+	mc.PushPullInterval = 2 * time.Second
 	mc.SecretKey = cfg.Key
 	mc.LogOutput = logOut
 	meta, _ := json.Marshal(MemberMeta{Role: RoleProxy, ID: mc.Name, State: MetaServing})

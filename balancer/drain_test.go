@@ -1,6 +1,7 @@
 package balancer
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -164,5 +165,22 @@ func TestGossipDrainEndsWithTheAnnouncement(t *testing.T) {
 	p.forget(n.addr)
 	if got := state(p, n.addr); got != StateDraining {
 		t.Fatalf("a static node that leaves the gossip is %s; want it kept", got)
+	}
+}
+
+func TestGossipDrainAnnouncedWhileUnhealthyDrains(t *testing.T) {
+	cfg := testConfig("10.0.0.1:8065")
+	cfg.HealthPasses = 1
+	p, c, _ := newTestPool(t, cfg)
+	n := activate(t, p, c, "10.0.0.1:8065")
+	n.ReportFailure(errors.New("connection refused"))
+	if got := state(p, n.addr); got != StateUnhealthy {
+		t.Fatalf("after a refused connection: %s; want unhealthy", got)
+	}
+	p.discover(n.addr, true) // the announcement arrives while it is unhealthy
+	p.reportProbe(n, 200, nil, 0)
+	st, _ := p.Status(n.addr)
+	if st.State != "draining" && st.State != "drained" || st.DrainBy != DrainByGossip {
+		t.Fatalf("healthy again after announcing a drain: %+v; want draining by gossip", st)
 	}
 }
