@@ -8,7 +8,7 @@ TEST_TIMEOUT ?= 14m
 # The @mattermost/client compatibility script and its Node.js packages.
 MMCLIENT    := e2e/mmclient
 
-.PHONY: all build run test lint bench clean
+.PHONY: all build run test lint bench clean chromium
 
 all: build
 
@@ -32,6 +32,13 @@ test: lint $(MMCLIENT)/node_modules/.package-lock.json
 $(MMCLIENT)/node_modules/.package-lock.json: $(MMCLIENT)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then cd $(MMCLIENT) && npm ci --no-audit --no-fund; \
 	else echo "npm not found: the @mattermost/client compatibility test will skip"; fi
+
+# Debian's Chromium, for the High Availability page's screenshot test
+# (e2e/cluster_page_test.go); without it that test skips, except under
+# CI=true, where .ci/run installs it first.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y --no-install-recommends chromium)
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \

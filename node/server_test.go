@@ -19,6 +19,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/seed331fb32b/chorus/node/app"
+	"github.com/seed331fb32b/chorus/node/cluster"
 )
 
 // freeAddress returns a 127.0.0.1 address with a port free right now. The
@@ -250,5 +253,22 @@ func TestLineError(t *testing.T) {
 	}
 	if !errors.Is(err, inner) {
 		t.Error("lineError does not unwrap")
+	}
+}
+
+// The app and the cluster name the inter-node events alike: node/app may
+// not import node/cluster, so it declares the names again.
+func TestAppAndClusterNameEventsAlike(t *testing.T) {
+	pairs := []struct{ app, cluster string }{
+		{app.ClusterEventUpdateStatus, cluster.EventUpdateStatus},
+		{app.ClusterEventClearSessionUser, cluster.EventClearSessionUser},
+		{app.ClusterEventInvalidateUser, cluster.EventInvalidateUser},
+		{app.ClusterEventInvalidateChannelMember, cluster.EventInvalidateChannelMembers},
+		{app.ClusterEventInvalidateAllCaches, cluster.EventInvalidateAllCaches},
+	}
+	for _, p := range pairs {
+		if p.app != p.cluster {
+			t.Errorf("app sends %q where the cluster names %q", p.app, p.cluster)
+		}
 	}
 }

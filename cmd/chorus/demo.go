@@ -30,12 +30,14 @@ func init() {
 		Long: `
 Runs a local cluster: N app nodes as child processes on 127.0.0.1 (API ports
 from --port, gossip ports from --gossip-port), all on one embedded SQLite
-database file in the data directory, and the front door in this process on
---http. It prints the front door's URL and one status line per node; each
-node logs to <data>/node-N/node.log and the front door to
-<data>/frontdoor.log. With --discovery gossip the front door learns the
-nodes from their gossip (it joins their memberlist as a proxy member)
-instead of a static list; that needs nodes that gossip.
+database file in the data directory, clustered as "chorus-demo" (gossip on
+loopback: posts, typing, statuses and logouts cross nodes, one node leads
+the scheduled jobs), and the front door in this process on --http. It
+prints the front door's URL, the High Availability page and one status line
+per node; each node logs to <data>/node-N/node.log and the front door to
+<data>/frontdoor.log. With --discovery gossip (the default) the front door
+learns the nodes from their gossip (it joins their memberlist as a proxy
+member); with static it gets their list.
 
 Ctrl-C or SIGTERM stops every node and the front door; no process is left
 behind.`,
@@ -47,7 +49,7 @@ behind.`,
 			f.Int("port", 8065, "API port of the first node; the others follow")
 			f.Int("gossip-port", 8074, "gossip port of the first node; the others follow")
 			f.String("admin", "localhost:2019", "address of the front door's Caddy admin API")
-			f.String("discovery", "static", "how the front door finds the nodes: static (a list of their addresses) or gossip (it joins their memberlist; needs nodes that gossip)")
+			f.String("discovery", "gossip", "how the front door finds the nodes: gossip (it joins their memberlist) or static (a list of their addresses)")
 			cmd.Args = cobra.NoArgs
 			cmd.RunE = runE("demo", runDemo)
 		},
@@ -135,10 +137,6 @@ func (d *demo) run(ctx context.Context) error {
 		}
 		d.children = append(d.children, c)
 	}
-	if err := d.startFrontDoor(); err != nil {
-		return err
-	}
-
 	front := "http://" + d.http
 	ready := time.Now().Add(30 * time.Second)
 	for _, c := range d.children {
@@ -146,10 +144,15 @@ func (d *demo) run(ctx context.Context) error {
 			return err
 		}
 	}
+	// The nodes gossip by now, so a front door on gossip finds them at once.
+	if err := d.startFrontDoor(); err != nil {
+		return err
+	}
 	if err := waitHTTP(ctx, front, ready); err != nil {
 		return fmt.Errorf("front door on %s: %w (log: %s)", d.http, err, filepath.Join(d.data, "frontdoor.log"))
 	}
 	fmt.Printf("Chorus is up: %s  (ping: %s/api/v4/system/ping, Caddy admin: http://%s)\n", front, front, d.admin)
+	fmt.Printf("  High Availability page: %s/admin/cluster (sign in as the first user, the system admin)\n", front)
 	for _, c := range d.children {
 		fmt.Printf("  node %d  http://%s  pid %d  ready  log %s\n", c.n, c.addr, c.cmd.Process.Pid, c.log)
 	}
@@ -181,9 +184,11 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 		return nil, fmt.Errorf("node %d: %w", c.n, err)
 	}
 	cfg := map[string]any{
+		// ListenAddress differs between the nodes: it comes from the
+		// environment (below), which the config hash leaves out, so the
+		// High Availability page shows the nodes' configs as equal.
 		"ServiceSettings": map[string]any{
-			"SiteURL":       "http://" + d.http,
-			"ListenAddress": c.addr,
+			"SiteURL": "http://" + d.http,
 		},
 		"SqlSettings": map[string]any{
 			"DriverName": "sqlite",
@@ -194,7 +199,10 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 		"TeamSettings": map[string]any{
 			"EnableOpenServer": true,
 		},
+		// One cluster on loopback: each node gossips on its own port and
+		// finds the others through the ClusterDiscovery table.
 		"ClusterSettings": map[string]any{
+			"Enable":           true,
 			"ClusterName":      "chorus-demo",
 			"BindAddress":      "127.0.0.1",
 			"AdvertiseAddress": "127.0.0.1",
@@ -212,6 +220,7 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 		return nil, fmt.Errorf("node %d: %w", c.n, err)
 	}
 	c.cmd = exec.Command(self, "node", "--config", c.config)
+	c.cmd.Env = append(os.Environ(), "MM_SERVICESETTINGS_LISTENADDRESS="+c.addr)
 	c.cmd.Stdout, c.cmd.Stderr = logFile, logFile
 	c.cmd.SysProcAttr = childProcAttr()
 	if err := c.cmd.Start(); err != nil {
@@ -229,8 +238,8 @@ func (d *demo) startNode(self string, i int) (*child, error) {
 
 // startFrontDoor loads the front door's config into this process's Caddy.
 // With --discovery gossip the front door joins the nodes' memberlist (as a
-// proxy member on a free loopback port) and learns them from it; with
-// static it gets their list.
+// proxy member on a free loopback port) and learns their state from it, on
+// top of their list; with static it gets their list only.
 func (d *demo) startFrontDoor() error {
 	host, port, _ := net.SplitHostPort(d.http)
 	var nodes, gossip []string
@@ -240,12 +249,15 @@ func (d *demo) startFrontDoor() error {
 	}
 	directive := "chorus " + strings.Join(nodes, " ")
 	if d.discovery == "gossip" {
-		directive = fmt.Sprintf(`chorus {
+		// The nodes are listed too: a node that dies then stays in the
+		// front door's table as unhealthy (its probes decide) rather
+		// than vanishing with its gossip member, so the table shows it.
+		directive = fmt.Sprintf(`chorus %s {
 		cluster chorus-demo
 		gossip %s {
 			bind 127.0.0.1:0
 		}
-	}`, strings.Join(gossip, " "))
+	}`, strings.Join(nodes, " "), strings.Join(gossip, " "))
 	}
 	caddyfile := fmt.Sprintf(`{
 	admin %s

@@ -24,6 +24,8 @@ type handler struct {
 	logger    *zap.Logger
 	versionID string
 	mux       *http.ServeMux
+	cluster   Cluster // nil: a node alone
+	jobs      Jobs    // nil: no scheduler
 }
 
 // VersionID returns the X-Version-Id of a node built from version,
@@ -34,8 +36,9 @@ func VersionID(version string) string { return "chorus." + version }
 // and its WebSocket API from hub (made by [NewHub]; nil leaves
 // /api/v4/websocket unrouted). Every response carries X-Request-ID (a new
 // 26-character id) and X-Version-Id ([VersionID]); API responses are JSON.
-// A nil logger discards logs. The handler is safe for concurrent use.
-func New(a *app.App, hub *ws.Hub, version string, logger *zap.Logger) http.Handler {
+// A nil logger discards logs. opts add the cluster's status and the jobs
+// ([WithCluster], [WithJobs]). The handler is safe for concurrent use.
+func New(a *app.App, hub *ws.Hub, version string, logger *zap.Logger, opts ...Option) http.Handler {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
@@ -45,6 +48,9 @@ func New(a *app.App, hub *ws.Hub, version string, logger *zap.Logger) http.Handl
 		logger:    logger,
 		versionID: VersionID(version),
 		mux:       http.NewServeMux(),
+	}
+	for _, o := range opts {
+		o(h)
 	}
 	h.routes()
 	return h
@@ -84,7 +90,14 @@ func (h *handler) routes() {
 
 	m.HandleFunc("GET /api/v4/config", h.withSession(h.getConfig))
 	m.HandleFunc("POST /api/v4/config/reload", h.withSession(h.reloadConfig))
+	m.HandleFunc("PUT /api/v4/config", h.withSession(h.updateConfig))
+	m.HandleFunc("PUT /api/v4/config/patch", h.withSession(h.updateConfig))
 	m.HandleFunc("POST /api/v4/database/recycle", h.withSession(h.recycleDatabase))
+
+	m.HandleFunc("POST /api/v4/caches/invalidate", h.withSession(h.invalidateCaches))
+	m.HandleFunc("GET /api/v4/cluster/status", h.withSession(h.getClusterStatus))
+	m.HandleFunc("GET /api/v4/jobs", h.withSession(h.getJobs))
+	m.HandleFunc("GET /admin/cluster", h.getClusterPage)
 
 	if h.hub != nil {
 		// Mattermost's route allows a trailing slash. The hub

@@ -8,7 +8,11 @@
 // response carries (X-Request-ID, X-Version-Id, Content-Type:
 // application/json exactly), and Mattermost's AppError JSON for errors
 // ([AppError]), 501 for Mattermost routes Chorus does not implement.
-// [New] returns the node's http.Handler.
+// [New] returns the node's http.Handler. cluster.go serves the cluster's
+// status, the jobs list, the cache invalidation, the read-only config
+// answer and the High Availability page (/admin/cluster, static/) from the
+// [Cluster] and [Jobs] the node gives it ([WithCluster], [WithJobs]); it
+// must not import node/cluster or node/jobs, which import node/store.
 //
 // api knows HTTP: routes, decoding requests (decode.go), cookies, choosing
 // status codes, writing JSON. It asks node/app for every decision: app

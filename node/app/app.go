@@ -85,6 +85,8 @@ type App struct {
 	passwordCost int
 	// rt is the WebSocket hub events go to; nil until SetRealtime.
 	rt atomic.Pointer[realtimeRef]
+	// cluster is the node's cluster; nil until SetCluster, or alone.
+	cluster atomic.Pointer[clusterRef]
 
 	// sessions caches *Session by token, each for SessionCacheInMinutes
 	// (at most until it expires), so a request does not read its session
@@ -111,8 +113,9 @@ type App struct {
 	numGoroutine func() int
 }
 
-// Lifetimes of the app's caches. Other nodes' changes reach this node's
-// caches only when an entry expires (until the cluster invalidates them).
+// Lifetimes of the app's caches. In a cluster, other nodes' changes drop
+// the entries at once (cluster.go); alone, or when a message is lost, they
+// reach this node's caches when an entry expires.
 const (
 	// userCacheTTL bounds how stale a cached user may be.
 	userCacheTTL = time.Minute

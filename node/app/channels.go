@@ -156,7 +156,7 @@ func (a *App) CreateChannel(ctx context.Context, s *Session, nc NewChannel) (*Ch
 		}
 		return nil, internal("app.channel.create_channel.internal_error", "saving the channel", err)
 	}
-	a.forgetMembers("c:" + c.ID)
+	a.membersChanged(ctx, "c:"+c.ID)
 	a.publish(ctx, Event{Name: EventChannelCreated, Data: map[string]any{"channel_id": c.ID, "team_id": c.TeamID},
 		Broadcast: Broadcast{UserID: s.UserID}})
 	return c, nil
@@ -304,7 +304,7 @@ func (a *App) joinChannel(ctx context.Context, c *Channel, userID string, admin 
 		}
 		return nil, internal("app.channel.save_member.save.app_error", "saving the channel member", err)
 	}
-	a.forgetMembers("c:" + c.ID)
+	a.membersChanged(ctx, "c:"+c.ID)
 	a.publish(ctx, Event{Name: EventUserAdded, Data: map[string]any{"user_id": userID, "team_id": c.TeamID},
 		Broadcast: Broadcast{ChannelID: c.ID}})
 	return m, nil

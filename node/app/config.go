@@ -33,6 +33,11 @@ func (a *App) ReloadConfig(ctx context.Context) error {
 	a.config.Store(cfg)
 	a.logger.Info("Config reloaded", zap.String("path", a.configPath),
 		zap.Strings("environment_overrides", cfg.EnvOverrides()))
+	if c := a.clusterOf(); c != nil {
+		if err := c.ConfigChanged(ctx, cfg); err != nil {
+			a.logger.Warn("Cannot announce the new config hash to the cluster", zap.Error(err))
+		}
+	}
 	return nil
 }
 

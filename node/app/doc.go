@@ -8,7 +8,10 @@
 // [App.CheckDatabase]); the node's current configuration and its reload
 // ([App.Config], [App.ReloadConfig]); the recycling of the database
 // connections ([App.RecycleDatabase]); and the node's identity
-// ([App.NodeID], [NewID]). Handlers in node/api call it; it calls the
+// ([App.NodeID], [NewID]); in a cluster (cluster.go), the events other
+// nodes must hear (session, user, membership and status changes) and
+// their handlers ([App.ClusterHandlers]), through the [Cluster] the node
+// sets. Handlers in node/api call it; it calls the
 // store through the small interfaces it declares ([SystemStore],
 // [Database], and [Stores] in stores.go), given to [New] in [Deps];
 // node/bind adapts node/store to them.

@@ -210,8 +210,11 @@ func (a *App) SessionByToken(ctx context.Context, token string) (*Session, error
 
 // Logout ends session s, as Mattermost's POST /api/v4/users/logout does:
 // the session is deleted, dropped from this node's cache, and its
-// WebSocket connections on this node are closed. Other nodes drop it from
-// their caches within SessionCacheInMinutes.
+// WebSocket connections on this node are closed. In a cluster the other
+// nodes are told (clear_session_user): they drop the user's cached
+// sessions and close the session's sockets, and Logout returns once every
+// live node has done so (or after invalidationWait), so the token fails on
+// every node as soon as the logout has answered.
 func (a *App) Logout(ctx context.Context, s *Session) error {
 	if err := a.stores.Sessions.Remove(ctx, s.ID); err != nil {
 		return internal("app.session.remove.app_error", "removing the session", err)
@@ -220,5 +223,7 @@ func (a *App) Logout(ctx context.Context, s *Session) error {
 	if rt := a.realtime(); rt != nil {
 		rt.CloseSession(s.ID)
 	}
+	a.sendCluster(ctx, ClusterEventClearSessionUser, []byte(s.UserID))
+	a.awaitCluster(ctx, s.UserID)
 	return nil
 }

@@ -242,9 +242,11 @@ func (a *App) setStatusDND(ctx context.Context, userID string, endTime int64) {
 		DNDEndTime: endTime, PrevStatus: prev}, prev != UserDND)
 }
 
-// saveStatus records st and, when broadcast, tells the user's sockets.
+// saveStatus records st, tells the other nodes and, when broadcast, the
+// user's sockets.
 func (a *App) saveStatus(ctx context.Context, st *UserStatus, broadcast bool) {
 	a.remember(st)
+	a.statusChanged(ctx, st)
 	if err := a.stores.Statuses.SaveOrUpdate(ctx, st); err != nil {
 		a.logger.Warn("Cannot save a status", zap.String("user_id", st.UserID), zap.Error(err))
 	}
@@ -259,10 +261,14 @@ func (a *App) saveStatus(ctx context.Context, st *UserStatus, broadcast bool) {
 func (a *App) UserOnline(ctx context.Context, userID string) { a.SetStatusOnline(ctx, userID, false) }
 
 // UserOffline is the WebSocket hub's report that userID's last socket on
-// this node closed: they are offline (unless they set a status by hand).
-// A socket on another node does not keep them online yet; the cluster
-// will.
-func (a *App) UserOffline(ctx context.Context, userID string) { a.SetStatusOffline(ctx, userID, false) }
+// this node closed: they are offline (unless they set a status by hand),
+// once no other node of the cluster holds a socket of theirs either.
+func (a *App) UserOffline(ctx context.Context, userID string) {
+	if a.socketsElsewhere(ctx, userID) {
+		return
+	}
+	a.SetStatusOffline(ctx, userID, false)
+}
 
 // UserActivity is Mattermost's user_update_active_status WebSocket action:
 // an active user is online; an inactive one becomes away (by hand when

@@ -275,7 +275,7 @@ func (a *App) joinTeam(ctx context.Context, t *Team, userID string, admin bool) 
 		}
 		return nil, internal("app.team.save_member.save.app_error", "saving the team member", err)
 	}
-	a.forgetMembers("t:" + t.ID)
+	a.membersChanged(ctx, "t:"+t.ID)
 	for _, dc := range defaultChannels {
 		c, err := a.stores.Channels.GetByName(a.master(ctx), t.ID, dc.name)
 		if errors.Is(err, ErrNotFound) {
