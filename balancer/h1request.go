@@ -56,22 +56,11 @@ func HopByHop(k string) bool {
 // connectionListed reports whether the field k is named by one of the
 // Connection field values (RFC 9110 §7.6.1: such fields are hop-by-hop
 // too).
-func connectionListed(conn []string, k string) bool {
-	for _, v := range conn {
-		for v != "" {
-			var tok string
-			tok, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.Trim(tok, " \t"), k) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func connectionListed(conn []string, k string) bool { return HasToken(conn, k) }
 
-// hasToken reports whether a comma-separated value of vs has token,
-// case-insensitively.
-func hasToken(vs []string, token string) bool {
+// HasToken reports whether one of the comma-separated values vs holds
+// token, case-insensitively (a Connection, TE or Upgrade list).
+func HasToken(vs []string, token string) bool {
 	for _, v := range vs {
 		for v != "" {
 			var tok string
@@ -161,7 +150,7 @@ func AppendRequestHead(dst []byte, r *http.Request, f *Forward) ([]byte, bool) {
 		case "Te":
 			// Te: trailers says the client takes trailers; kept unless
 			// Connection names Te (it is then hop-by-hop all the same).
-			if !connectionListed(conn, k) && hasToken(vs, "trailers") {
+			if !connectionListed(conn, k) && HasToken(vs, "trailers") {
 				dst = appendField(dst, "Te", "trailers")
 			}
 			continue

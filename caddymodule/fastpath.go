@@ -194,7 +194,7 @@ func takes(r *http.Request) bool {
 		(r.ProtoMajor != 1 && r.ProtoMajor != 2) || (r.TLS != nil && !r.TLS.HandshakeComplete) {
 		return false
 	}
-	if conn := r.Header["Connection"]; len(conn) > 0 && hasToken(conn, "upgrade") {
+	if conn := r.Header["Connection"]; len(conn) > 0 && balancer.HasToken(conn, "upgrade") {
 		return false
 	}
 	for i := 0; i < len(r.Host); i++ {
@@ -203,21 +203,6 @@ func takes(r *http.Request) bool {
 		}
 	}
 	return true
-}
-
-// hasToken reports whether a comma-separated value of vs has token,
-// case-insensitively.
-func hasToken(vs []string, token string) bool {
-	for _, v := range vs {
-		for v != "" {
-			var tok string
-			tok, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.Trim(tok, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 var errNoNode = errors.New("no upstreams available") // reverse_proxy's wording
