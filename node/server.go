@@ -45,7 +45,9 @@ const ShutdownTimeout = 10 * time.Second
 // node leads (always, alone) and JobSettings.RunScheduler is on.
 //
 // When ctx is cancelled Run announces the node draining, closes its
-// WebSockets, stops accepting connections, waits up to [ShutdownTimeout]
+// WebSockets (in a cluster, keeping their connections until the nodes
+// their clients reconnected to took them, up to ws.Config.DrainTimeout;
+// see [ws.Hub.Drain]), stops accepting connections, waits up to [ShutdownTimeout]
 // for running requests, stops the scheduler, leaves the cluster (removing
 // its ClusterDiscovery row), closes the database and returns nil. It returns an error, on one line, when the node cannot start or
 // stops for another reason. A nil logger discards logs.
@@ -183,7 +185,15 @@ func run(ctx context.Context, configPath string, logger *zap.Logger) (err error)
 	}
 	// Server.Shutdown neither closes nor waits for hijacked connections:
 	// close the WebSockets first, so their clients reconnect elsewhere
-	// while this node finishes its requests.
+	// while this node finishes its requests. In a cluster with other
+	// nodes, the connections stay until the nodes the clients reconnected
+	// to took their queues (the cluster still answers) or
+	// ws.Config.DrainTimeout passes, so no event is lost.
+	if cl != nil && len(cl.Members()) > 1 {
+		if err := hub.Drain(context.WithoutCancel(ctx)); err != nil {
+			logger.Info("Stopping with WebSocket connections no other node took", zap.Error(err))
+		}
+	}
 	_ = hub.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()

@@ -68,6 +68,11 @@ type Config struct {
 	// them 5 minutes (and reaps every 5 minutes, so up to 10).
 	InactiveTimeout time.Duration
 
+	// DrainTimeout bounds [Hub.Drain]: how long a stopping node keeps the
+	// connections whose sockets it closed for other nodes to take, once
+	// their clients reconnected there. Beyond Mattermost, which loses them.
+	DrainTimeout time.Duration
+
 	// ReadLimit is the largest client frame accepted, in bytes; a larger one
 	// closes the socket with 1009. Mattermost's SocketMaxMessageSizeKb
 	// (8 KiB, despite its name).
@@ -89,6 +94,7 @@ func DefaultConfig() Config {
 		PingInterval:    60 * time.Second,  // Mattermost's pingInterval
 		AuthTimeout:     5 * time.Second,   // Mattermost's authCheckInterval
 		InactiveTimeout: 5 * time.Minute,   // Mattermost's inactive connection reaper
+		DrainTimeout:    10 * time.Second,  // Chorus: clients reconnect within seconds
 		ReadLimit:       8 * 1024,          // Mattermost's SocketMaxMessageSizeKb
 	}
 }
@@ -110,6 +116,8 @@ func (c Config) validate() error {
 		return errors.New("ws: AuthTimeout must be positive")
 	case c.InactiveTimeout <= 0:
 		return errors.New("ws: InactiveTimeout must be positive")
+	case c.DrainTimeout <= 0:
+		return errors.New("ws: DrainTimeout must be positive")
 	case c.ReadLimit <= 0:
 		return errors.New("ws: ReadLimit must be positive")
 	}

@@ -19,7 +19,7 @@ const sessionCookie = "MMAUTHTOKEN"
 // missed when connection_id and sequence_number name a connection it may
 // resume. Without one, the socket must send an authentication_challenge
 // within AuthTimeout. A malformed connection_id or sequence_number gets
-// 400 before the upgrade; a closed Hub, 503.
+// 400 before the upgrade; a closed or draining Hub, 503.
 //
 // w may wrap the server's ResponseWriter if it has an
 // Unwrap() http.ResponseWriter method (as node/api's does): the upgrade
@@ -45,7 +45,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	h.mu.Lock()
-	if h.closed {
+	if h.closed || h.draining {
 		h.mu.Unlock()
 		writeAppError(w, &AppError{ID: "api.web_socket.connect.upgrade.app_error",
 			Message: "Failed to upgrade websocket connection.", DetailedError: "the server is stopping",

@@ -33,12 +33,14 @@ type Hub struct {
 	cancel context.CancelFunc
 	status *statusQueue
 
-	mu     sync.RWMutex       // guards the fields below and conn's index fields
-	byID   map[string]*conn   // every connection, by connection_id
-	byUser map[string][]*conn // every connection, by user
-	active map[string]int     // open sockets per user
-	closed bool               // Close was called: no new sockets
-	served sync.WaitGroup     // ServeHTTP calls that passed the closed check
+	mu       sync.RWMutex       // guards the fields below and conn's index fields
+	byID     map[string]*conn   // every connection, by connection_id
+	byUser   map[string][]*conn // every connection, by user
+	active   map[string]int     // open sockets per user
+	closed   bool               // Close was called: no new sockets
+	draining bool               // Drain was called: no new sockets, connections kept
+	empty    chan struct{}      // closed once byID is empty while draining; made by Drain
+	served   sync.WaitGroup     // ServeHTTP calls that passed the closed check
 
 	bg sync.WaitGroup // the reaper and status goroutines
 }
@@ -125,7 +127,8 @@ func (h *Hub) clusterOf() Cluster {
 }
 
 // Close refuses new sockets, closes every socket, forgets every
-// connection (so none can be resumed here) and stops the Hub's goroutines.
+// connection (so none can be resumed here, nor taken: [Hub.Drain] first
+// lets other nodes take them) and stops the Hub's goroutines.
 // It returns when every socket's goroutines have ended. Presence
 // transitions not yet delivered are dropped: a stopping node's users are
 // for the app (or the cluster) to settle.
@@ -315,6 +318,13 @@ func (h *Hub) removeLocked(c *conn) *socket {
 	c.removed = true
 	if h.byID[c.id] == c {
 		delete(h.byID, c.id)
+	}
+	if h.empty != nil && len(h.byID) == 0 {
+		select {
+		case <-h.empty:
+		default:
+			close(h.empty)
+		}
 	}
 	conns := slices.DeleteFunc(h.byUser[c.userID], func(x *conn) bool { return x == c })
 	if len(conns) == 0 {

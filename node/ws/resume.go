@@ -8,7 +8,7 @@ import (
 // starts its writer: the connection s.wantID when it can be resumed (here,
 // or fetched from another node), else a new one, which starts with hello.
 // It runs on s's reader goroutine and reports false when the Hub is
-// closed.
+// closed or draining.
 func (h *Hub) attach(s *socket, userID, sessionID string) bool {
 	if s.wantID != "" {
 		if c, id, ok := h.resume(s, userID, sessionID); ok {
@@ -21,7 +21,7 @@ func (h *Hub) attach(s *socket, userID, sessionID string) bool {
 	c.attachMu.Lock()
 	defer c.attachMu.Unlock()
 	h.mu.Lock()
-	if h.closed {
+	if h.closed || h.draining {
 		h.mu.Unlock()
 		return false
 	}
@@ -50,7 +50,7 @@ func (h *Hub) resume(s *socket, userID, sessionID string) (*conn, string, bool) 
 	c.attachMu.Lock()
 	defer c.attachMu.Unlock()
 	h.mu.Lock()
-	if h.closed || c.removed || c.userID != userID {
+	if h.closed || h.draining || c.removed || c.userID != userID {
 		h.mu.Unlock()
 		return nil, "", false
 	}
@@ -99,7 +99,7 @@ func (h *Hub) resumeRemote(s *socket, userID, sessionID string) (*conn, string, 
 	c.attachMu.Lock()
 	defer c.attachMu.Unlock()
 	h.mu.Lock()
-	if h.closed || h.byID[c.id] != nil {
+	if h.closed || h.draining || h.byID[c.id] != nil {
 		h.mu.Unlock()
 		return nil, "", false
 	}
