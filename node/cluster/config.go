@@ -90,9 +90,9 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Settings:          config.DefaultConfig().ClusterSettings, // Mattermost's defaults; the node sets its own
-		ProbeInterval:     500 * time.Millisecond,                 // a dead node is noticed within 1-2 s
-		ProbeTimeout:      250 * time.Millisecond,                 // loopback and LAN answer in well under that
-		SuspicionMult:     2,                                      // suspicion lasts about a second
+		ProbeInterval:     300 * time.Millisecond,                 // a crashed node is dropped within about 1.5 s
+		ProbeTimeout:      150 * time.Millisecond,                 // loopback and LAN answer in well under that
+		SuspicionMult:     2,                                      // suspicion lasts 0.6 s: time for a busy node to refute
 		GossipInterval:    100 * time.Millisecond,                 // joins and state changes spread in about this
 		TCPTimeout:        2 * time.Second,                        // memberlist's 10 s is for WANs; a LAN peer answers at once
 		PingInterval:      time.Minute,                            // Mattermost's DiscoveryServiceWritePing

@@ -56,7 +56,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 	defer h.served.Done()
 
-	wsConn, err := h.upgrader.Upgrade(hijackable(w), r, nil)
+	wsConn, err := h.upgrader.Upgrade(withCork(hijackable(w)), r, nil)
 	if err != nil {
 		return // upgradeError answered
 	}

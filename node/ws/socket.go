@@ -173,11 +173,7 @@ func (h *Hub) writeLoop(s *socket, c *conn, pre preamble) {
 		case <-s.closed:
 			return
 		case f := <-c.send:
-			if f.reply {
-				if !h.writeFrame(s, f, 0) {
-					return
-				}
-			} else if !h.writeEvent(s, c, f) {
+			if !h.writeQueued(s, c, f) {
 				return
 			}
 		case <-ping.C:
@@ -186,6 +182,40 @@ func (h *Hub) writeLoop(s *socket, c *conn, pre preamble) {
 			}
 		}
 	}
+}
+
+// writeQueued writes f, taken from c's queue, and, when more frames wait
+// there, those too (up to maxCorkBytes) in one write to the kernel (see
+// cork.go).
+func (h *Hub) writeQueued(s *socket, c *conn, f *frame) bool {
+	cc, _ := s.ws.NetConn().(*corkConn)
+	if cc == nil || len(c.send) == 0 {
+		return h.writeOne(s, c, f)
+	}
+	cc.cork()
+	for {
+		if !h.writeOne(s, c, f) {
+			_ = cc.uncork()
+			return false
+		}
+		if len(c.send) == 0 || cc.buffered() >= maxCorkBytes {
+			break
+		}
+		f = <-c.send // only this goroutine receives: a frame is there
+	}
+	if err := cc.uncork(); err != nil {
+		h.log.Debug("WebSocket write failed", zap.Error(err))
+		return false
+	}
+	return true
+}
+
+// writeOne writes f, a reply (no seq) or an event.
+func (h *Hub) writeOne(s *socket, c *conn, f *frame) bool {
+	if f.reply {
+		return h.writeFrame(s, f, 0)
+	}
+	return h.writeEvent(s, c, f)
 }
 
 // writeEvent gives f c's next seq, keeps it in c's ring (before writing,
