@@ -400,17 +400,7 @@ type wsFrame struct {
 // set, and starts reading frames.
 func dialHub(t testing.TB, url, user, connID string, seq int64) *wsClient {
 	t.Helper()
-	u := url
-	if connID != "" {
-		u += "?" + urlValues(connID, seq)
-	}
-	h := http.Header{"Authorization": {"Bearer tok-" + user}}
-	ctx, cancel := context.WithTimeout(context.Background(), longStop)
-	defer cancel()
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, u, h)
-	if err != nil {
-		t.Fatalf("dial %s: %v", u, err)
-	}
+	conn := dialConn(t, url, user, connID, seq)
 	c := &wsClient{t: t, conn: conn, next: seq, frames: make(chan wsFrame, 1024)}
 	go func() {
 		defer close(c.frames)
@@ -425,8 +415,26 @@ func dialHub(t testing.TB, url, user, connID string, seq int64) *wsClient {
 			}
 		}
 	}()
-	t.Cleanup(func() { _ = conn.Close() })
 	return c
+}
+
+// dialConn opens user's socket on url, resuming connID from seq when
+// connID is not "". The socket closes when the test ends.
+func dialConn(t testing.TB, url, user, connID string, seq int64) *websocket.Conn {
+	t.Helper()
+	u := url
+	if connID != "" {
+		u += "?" + urlValues(connID, seq)
+	}
+	h := http.Header{"Authorization": {"Bearer tok-" + user}}
+	ctx, cancel := context.WithTimeout(context.Background(), longStop)
+	defer cancel()
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, u, h)
+	if err != nil {
+		t.Fatalf("dial %s: %v", u, err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 func urlValues(connID string, seq int64) string {
