@@ -12,13 +12,8 @@ import (
 // ends the session on C at once (its cached session is dropped and its
 // socket there closed).
 func TestClusterEventsCrossNodes(t *testing.T) {
-	db := clusterDB(t)
-	a := startClusterNode(t, "A", db, nodeOptions{})
-	b := startClusterNode(t, "B", db, nodeOptions{})
-	c := startClusterNode(t, "C", db, nodeOptions{})
-
-	admin := signupAndLogin(t, a.base, "root")
-	waitMembers(t, admin, a, b, c)
+	nodes, admin := startCluster(t, nodeOptions{}, "A", "B", "C")
+	a, b, c := nodes[0], nodes[1], nodes[2]
 	alice := signupAndLogin(t, a.base, "alice")
 	bob := signupAndLogin(t, b.base, "bob")
 	carol := signupAndLogin(t, c.base, "carol")

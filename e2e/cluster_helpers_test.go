@@ -160,6 +160,21 @@ func startClusterNode(t *testing.T, name, db string, o nodeOptions) *clusterNode
 	return n
 }
 
+// startCluster starts one clustered node per name (in order, with o) on a
+// fresh database, signs up the first user ("root", a system admin) on
+// the first and waits until every node lists all of them.
+func startCluster(t *testing.T, o nodeOptions, names ...string) ([]*clusterNode, *apiClient) {
+	t.Helper()
+	db := clusterDB(t)
+	nodes := make([]*clusterNode, len(names))
+	for i, name := range names {
+		nodes[i] = startClusterNode(t, name, db, o)
+	}
+	admin := signupAndLogin(t, nodes[0].base, "root")
+	waitMembers(t, admin, nodes...)
+	return nodes, admin
+}
+
 // readyNodeID returns the node_id of the "node ready" line in log, or "".
 func readyNodeID(log string) string {
 	f, err := os.Open(log)

@@ -27,15 +27,8 @@ type job struct {
 // then) are not run again by the new leader: each job type has one run,
 // claimed once.
 func TestClusterLeaderFailover(t *testing.T) {
-	db := clusterDB(t)
 	retention := `"DataRetentionSettings": {"EnableMessageDeletion": true}`
-	nodes := []*clusterNode{
-		startClusterNode(t, "A", db, nodeOptions{extra: retention}),
-		startClusterNode(t, "B", db, nodeOptions{extra: retention}),
-		startClusterNode(t, "C", db, nodeOptions{extra: retention}),
-	}
-	admin := signupAndLogin(t, nodes[0].base, "root")
-	waitMembers(t, admin, nodes...)
+	nodes, admin := startCluster(t, nodeOptions{extra: retention}, "A", "B", "C")
 
 	leaderOf := func(n *clusterNode) string {
 		for _, s := range admin.clusterStatus(t, n.base) {

@@ -91,13 +91,8 @@ func pageHealth(t *testing.T, chromium, url string) (healthy, unhealthy int) {
 // system admin's token, as a signed-in admin's cookie would.
 func TestClusterPageInChromium(t *testing.T) {
 	chromium := chromiumBin(t)
-	db := clusterDB(t)
-	a := startClusterNode(t, "A", db, nodeOptions{})
-	b := startClusterNode(t, "B", db, nodeOptions{})
-	_ = b
-	c := startClusterNode(t, "C", db, nodeOptions{})
-	admin := signupAndLogin(t, a.base, "root")
-	waitMembers(t, admin, a, b, c)
+	nodes, admin := startCluster(t, nodeOptions{}, "A", "B", "C")
+	a, c := nodes[0], nodes[2]
 
 	target, _ := url.Parse(a.base)
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {

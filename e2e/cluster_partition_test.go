@@ -19,12 +19,8 @@ const downBound = 3 * time.Second
 // it refutes its death, is listed again by every node, and a post made on
 // A reaches a socket opened on C afterwards.
 func TestClusterNodeCutOffIsMarkedDownAndRejoins(t *testing.T) {
-	db := clusterDB(t)
-	a := startClusterNode(t, "A", db, nodeOptions{})
-	b := startClusterNode(t, "B", db, nodeOptions{})
-	c := startClusterNode(t, "C", db, nodeOptions{})
-	admin := signupAndLogin(t, a.base, "root")
-	waitMembers(t, admin, a, b, c)
+	nodes, admin := startCluster(t, nodeOptions{}, "A", "B", "C")
+	a, b, c := nodes[0], nodes[1], nodes[2]
 
 	if err := c.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

@@ -109,13 +109,8 @@ func postMessage(t *testing.T, ev seqEvent) string {
 // while it drains, queueing the events published meanwhile, and hands it
 // over when the new node asks the cluster for it.
 func TestClusterReconnectAfterGracefulStop(t *testing.T) {
-	db := clusterDB(t)
-	a := startClusterNode(t, "A", db, nodeOptions{})
-	b := startClusterNode(t, "B", db, nodeOptions{})
-	c := startClusterNode(t, "C", db, nodeOptions{})
-
-	admin := signupAndLogin(t, a.base, "root")
-	waitMembers(t, admin, a, b, c)
+	nodes, admin := startCluster(t, nodeOptions{}, "A", "B", "C")
+	a, b, c := nodes[0], nodes[1], nodes[2]
 	alice := signupAndLogin(t, a.base, "alice")
 	bob := signupAndLogin(t, b.base, "bob")
 	room := newChat(t, a.base, admin, alice, bob)
