@@ -3,8 +3,9 @@
 //
 //   node compat.js http://127.0.0.1:8065
 //
-// It signs up two users, logs in, creates a team and a channel, posts, reads
-// the channel's posts, receives `posted` and `typing` on WebSocketClient, then
+// It signs up two users, logs in, creates a team and a channel, patches a
+// user (receiving `user_updated`), posts, reads the channel's posts,
+// receives `posted` and `typing` on WebSocketClient, then
 // drops the socket while posts are made, reconnects, and checks that exactly
 // the missed posts arrive, in order. It exits 0 and prints "compat: ok" when
 // every step held; otherwise it prints the failed step and exits 1. Every wait
@@ -115,6 +116,15 @@ async function main() {
     const bs = socket(bob);
     const as = socket(alice);
     await waitFor(() => bs.events.some((e) => e.event === 'hello') && as.events.some((e) => e.event === 'hello'), 'hello on both sockets');
+
+    step = 'patch a user and receive user_updated';
+    const patched = await alice.patchUser({id: a.id, nickname: 'Ally', position: 'pilot'});
+    check(patched.id === a.id && patched.nickname === 'Ally' && patched.position === 'pilot' && patched.username === 'alice' + suffix,
+        'patchUser returns the patched user');
+    check(patched.update_at > me.update_at, 'update_at moves');
+    await waitFor(() => bs.events.some((e) => e.event === 'user_updated' && e.data.user.id === a.id && e.data.user.nickname === 'Ally'),
+        'user_updated on bob\'s socket');
+    check((await bob.getUser(a.id)).nickname === 'Ally', 'another client reads the new nickname');
 
     step = 'post and receive posted';
     const first = await alice.createPost({channel_id: channel.id, message: 'hello from alice'});

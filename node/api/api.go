@@ -69,6 +69,7 @@ func (h *handler) routes() {
 	m.HandleFunc("POST /api/v4/users/logout", h.withOptionalSession(h.logout))
 	m.HandleFunc("POST /api/v4/users/ids", h.withSession(h.getUsersByIDs))
 	m.HandleFunc("GET /api/v4/users/{user_id}", h.withSession(h.getUser))
+	m.HandleFunc("PUT /api/v4/users/{user_id}/patch", h.withSession(h.patchUser))
 	m.HandleFunc("GET /api/v4/users/{user_id}/teams", h.withSession(h.getTeamsForUser))
 	m.HandleFunc("GET /api/v4/users/{user_id}/teams/{team_id}/channels", h.withSession(h.getChannelsForTeamForUser))
 

@@ -80,6 +80,36 @@ func decodeNewUser(r io.Reader) (app.NewUser, error) {
 	}, nil
 }
 
+// userPatchRequest is the body of PUT /api/v4/users/{id}/patch,
+// Mattermost's model.UserPatch without remote_id (Chorus has no shared
+// channels). Client4.patchUser also sends the user's id, which is ignored.
+type userPatchRequest struct {
+	Username    *string           `json:"username"`
+	Password    *string           `json:"password"`
+	Nickname    *string           `json:"nickname"`
+	FirstName   *string           `json:"first_name"`
+	LastName    *string           `json:"last_name"`
+	Position    *string           `json:"position"`
+	Email       *string           `json:"email"`
+	Props       map[string]string `json:"props"`
+	NotifyProps map[string]string `json:"notify_props"`
+	Locale      *string           `json:"locale"`
+	Timezone    map[string]string `json:"timezone"`
+}
+
+// decodeUserPatch decodes a user patch.
+func decodeUserPatch(r io.Reader) (app.UserPatch, error) {
+	var req userPatchRequest
+	if err := decodeBody(r, &req); err != nil {
+		return app.UserPatch{}, badBody("user", err)
+	}
+	return app.UserPatch{
+		Username: req.Username, Password: req.Password, Nickname: req.Nickname, FirstName: req.FirstName,
+		LastName: req.LastName, Position: req.Position, Email: req.Email, Locale: req.Locale,
+		Props: req.Props, NotifyProps: req.NotifyProps, Timezone: req.Timezone,
+	}, nil
+}
+
 // loginRequest is the body of POST /api/v4/users/login: Client4.login
 // sends login_id and deviceId, loginById sends id and device_id.
 type loginRequest struct {

@@ -44,6 +44,16 @@ func FuzzDecodeNewUser(f *testing.F) {
 	})
 }
 
+func FuzzDecodeUserPatch(f *testing.F) {
+	addSeeds(f, `{"id":"ybndrfg8ejkmcpqxot1uwisza3","nickname":"Al","email":"a@example.com","password":"pw"}`,
+		`{"username":null,"props":{"a":"b"},"notify_props":{},"timezone":{"useAutomaticTimezone":"true"}}`,
+		`{"nickname":5}`, `{"props":[]}`)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, err := decodeUserPatch(bytes.NewReader(b))
+		checkDecodeError(t, err)
+	})
+}
+
 func FuzzDecodeLogin(f *testing.F) {
 	addSeeds(f, `{"login_id":"alice","password":"pw","token":"","deviceId":""}`, `{"id":"x","password":"pw","device_id":"d"}`)
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -27,6 +27,7 @@ func FuzzRequestBodies(f *testing.F) {
 		{http.MethodPost, "/api/v4/posts"},
 		{http.MethodPut, "/api/v4/users/me/status"},
 		{http.MethodPost, "/api/v4/users/status/ids"},
+		{http.MethodPut, "/api/v4/users/me/patch"},
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, r := range routes {

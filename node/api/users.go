@@ -75,6 +75,28 @@ func (h *handler) getUser(w http.ResponseWriter, r *http.Request, s *app.Session
 	writeJSON(w, r, http.StatusOK, u)
 }
 
+// patchUser serves PUT /api/v4/users/{user_id}/patch: the fields of the
+// body that are present change (app.App.PatchUser has the rules); 200
+// with the user. As in Mattermost, the body is read before the
+// permission is checked.
+func (h *handler) patchUser(w http.ResponseWriter, r *http.Request, s *app.Session) {
+	id, ok := pathID(w, r, "user_id", s)
+	if !ok {
+		return
+	}
+	p, err := decodeUserPatch(r.Body)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u, err := h.app.PatchUser(r.Context(), s, id, p)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, u)
+}
+
 // getUsersByIDs serves POST /api/v4/users/ids: the users of a JSON array
 // of ids that exist.
 func (h *handler) getUsersByIDs(w http.ResponseWriter, r *http.Request, s *app.Session) {

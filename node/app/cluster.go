@@ -178,8 +178,8 @@ func (a *App) statusChanged(ctx context.Context, st *UserStatus) {
 	a.sendCluster(ctx, ClusterEventUpdateStatus, data)
 }
 
-// invalidationWait bounds how long a logout waits for the other nodes to
-// have dropped the session.
+// invalidationWait bounds how long a logout or a user patch waits for the
+// other nodes to have dropped the session or the user.
 const invalidationWait = time.Second
 
 // awaitCluster returns once every live node has handled the events this
@@ -196,7 +196,7 @@ func (a *App) awaitCluster(ctx context.Context, userID string) {
 	ctx, cancel := context.WithTimeout(ctx, invalidationWait)
 	defer cancel()
 	if _, err := c.RemoteSocketCount(ctx, userID); err != nil {
-		a.logger.Warn("Not every node confirmed a session invalidation in time", zap.String("user_id", userID), zap.Error(err))
+		a.logger.Warn("Not every node confirmed an invalidation in time", zap.String("user_id", userID), zap.Error(err))
 	}
 }
 

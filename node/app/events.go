@@ -15,6 +15,7 @@ const (
 	EventAddedToTeam    = "added_to_team"
 	EventChannelCreated = "channel_created"
 	EventNewUser        = "new_user"
+	EventUserUpdated    = "user_updated"
 )
 
 // Event is a real-time event for WebSocket clients, Mattermost's

@@ -60,6 +60,13 @@ func invalidCredentials() *Error {
 		"Enter a valid email or username and/or password.", "")
 }
 
+// tooManyLoginAttempts is Mattermost's 401 for an account locked by
+// ServiceSettings.MaximumLoginAttempts wrong passwords in a row.
+func tooManyLoginAttempts(userID string) *Error {
+	return newError(KindUnauthorized, "api.user.check_user_login_attempts.too_many.app_error",
+		"Your account is locked because of too many failed password attempts. Please reset your password.", "user_id="+userID)
+}
+
 // Credentials are what a password login presents.
 type Credentials struct {
 	// LoginID is a username or an email, as EmailSettings allow.
@@ -92,8 +99,7 @@ func (a *App) Login(ctx context.Context, c Credentials) (*Session, *User, error)
 		return nil, nil, err
 	}
 	if max := a.Config().ServiceSettings.MaximumLoginAttempts; max > 0 && u.FailedAttempts >= max {
-		return nil, nil, newError(KindUnauthorized, "api.user.check_user_login_attempts.too_many.app_error",
-			"Your account is locked because of too many failed password attempts. Please reset your password.", "user_id="+u.ID)
+		return nil, nil, tooManyLoginAttempts(u.ID)
 	}
 	if u.Password == "" || bcrypt.CompareHashAndPassword([]byte(u.Password), []byte(c.Password)) != nil {
 		if err := a.stores.Users.UpdateFailedAttempts(ctx, u.ID, u.FailedAttempts+1); err != nil {

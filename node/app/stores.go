@@ -30,6 +30,12 @@ type UserStore interface {
 	Count(ctx context.Context) (int64, error)
 	// UpdateFailedAttempts sets a user's count of wrong passwords in a row.
 	UpdateFailedAttempts(ctx context.Context, id string, attempts int) error
+	// Update writes the profile of u (UpdateAt, Username, Email,
+	// EmailVerified, Nickname, FirstName, LastName, Position, Props,
+	// NotifyProps, Timezone, Locale) over the user of u.ID, leaving the
+	// password, roles, deletion and counters as they are; a username or
+	// email another user has is a conflict.
+	Update(ctx context.Context, u *User) error
 }
 
 // SessionStore reads and writes login sessions. Every call goes to the

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/mail"
 	"regexp"
 	"strings"
@@ -107,6 +109,7 @@ const (
 	userFirstNameMaxRunes = 64
 	userLastNameMaxRunes  = 64
 	userLocaleMaxLength   = 5
+	userTimezoneMaxRunes  = 256
 	passwordMaxLength     = 72 // bcrypt's limit
 )
 
@@ -119,12 +122,22 @@ var restrictedUsernames = map[string]bool{"all": true, "channel": true, "matterb
 // validateNewUser checks a sign-up as Mattermost's User.IsValid and
 // IsPasswordValidWithSettings do, on normalized username and email.
 func (a *App) validateNewUser(u *User, password string) error {
+	if err := validateUser(u, true); err != nil {
+		return err
+	}
+	return a.checkPassword(password)
+}
+
+// validateUser checks u's fields as Mattermost's User.IsValid does, in its
+// order, with the error id naming the first field that breaks a rule. A
+// sign-up's username must also start with a letter.
+func validateUser(u *User, signUp bool) error {
 	invalid := func(field string) error {
 		return newError(KindInvalid, "model.user.is_valid."+field+".app_error", "Invalid "+strings.ReplaceAll(field, "_", " ")+".", field)
 	}
 	switch {
 	case len(u.Username) < 1 || len(u.Username) > userNameMaxLength || !validUsername.MatchString(u.Username) ||
-		restrictedUsernames[u.Username] || !isLetter(u.Username[0]):
+		restrictedUsernames[u.Username] || (signUp && !isLetter(u.Username[0])):
 		return invalid("username")
 	case u.Email == "" || len(u.Email) > userEmailMaxLength || !isValidEmail(u.Email):
 		return invalid("email")
@@ -138,8 +151,20 @@ func (a *App) validateNewUser(u *User, password string) error {
 		return invalid("last_name")
 	case len(u.Locale) > userLocaleMaxLength:
 		return invalid("locale")
+	case timezoneTooLong(u.Timezone):
+		return invalid("timezone_limit")
 	}
-	return a.checkPassword(password)
+	return nil
+}
+
+// timezoneTooLong reports whether tz as JSON is over Mattermost's
+// UserTimezoneMaxRunes.
+func timezoneTooLong(tz map[string]string) bool {
+	if len(tz) == 0 {
+		return false
+	}
+	b, err := json.Marshal(tz)
+	return err != nil || utf8.RuneCount(b) > userTimezoneMaxRunes
 }
 
 // isLetter reports whether b is an ASCII lower-case letter: a username
@@ -335,6 +360,184 @@ func (a *App) GetUsers(ctx context.Context, session *Session, ids []string) ([]*
 		}
 	}
 	return out, nil
+}
+
+// UserPatch is Mattermost's model.UserPatch, what PUT
+// /api/v4/users/{user_id}/patch changes: a nil field is left as it is; a
+// map replaces the user's whole map. Password changes nothing: it confirms
+// a change of one's own email.
+type UserPatch struct {
+	Username    *string
+	Password    *string
+	Nickname    *string
+	FirstName   *string
+	LastName    *string
+	Position    *string
+	Email       *string
+	Locale      *string
+	Props       map[string]string
+	NotifyProps map[string]string
+	Timezone    map[string]string
+}
+
+// PatchUser applies p to the user of id (or the session's user for "me"),
+// as Mattermost's PUT /api/v4/users/{user_id}/patch does: the session's
+// user may patch themselves, a system admin anyone (else 403 for
+// edit_other_users; a system admin is patched by system admins only,
+// manage_system). An unknown user is Mattermost's 400 for the user_id
+// parameter. Changing one's own email needs one's password in p (400
+// without it, 401 when wrong, counted like a failed login). Username and
+// email are stored lower case; a changed email is no longer verified; the
+// result must pass User.IsValid; a username or email another user has is
+// 400 app.user.save.username_exists / email_exists.
+//
+// Once written, the user is in this node's cache, and PatchUser returns
+// only after every other node has dropped its copy (inv_user, as Logout
+// waits for clear_session_user; bounded by invalidationWait), so a read on
+// any node that follows the answer sees the change. Then user_updated goes
+// to every socket: the profile to everyone but the user, the user's own
+// view to their sockets. It returns the user as the session's user may see
+// them.
+func (a *App) PatchUser(ctx context.Context, session *Session, id string, p UserPatch) (*User, error) {
+	admin := session.IsSystemAdmin()
+	if session.UserID != id && !admin {
+		return nil, forbidden(session.UserID, "edit_other_users")
+	}
+	old, err := a.stores.Users.Get(a.master(ctx), id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, invalidParam("user_id")
+	}
+	if err != nil {
+		return nil, internal("app.user.get.app_error", "getting the user", err)
+	}
+	if old.IsSystemAdmin() && !admin {
+		return nil, forbidden(session.UserID, "manage_system")
+	}
+	if p.Email != nil && *p.Email != old.Email && session.UserID == id {
+		if p.Password == nil {
+			return nil, invalidParam("password")
+		}
+		if err := a.doubleCheckPassword(ctx, old, *p.Password); err != nil {
+			return nil, err
+		}
+	}
+	u := old.patched(p)
+	u.UpdateAt = max(a.nowMillis(), old.UpdateAt+1)
+	if err := validateUser(u, false); err != nil {
+		return nil, err
+	}
+	if err := a.stores.Users.Update(ctx, u); err != nil {
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil, newError(KindNotFound, "app.user.missing_account.const", "Unable to find the user.", "user_id="+id)
+		case errors.Is(err, ErrConflict):
+			return nil, a.patchConflict(ctx, u)
+		}
+		return nil, internal("app.user.update.finding.app_error", "updating the user", err)
+	}
+	a.userChanged(ctx, u)
+	return u.sanitized(session.UserID == id, admin), nil
+}
+
+// patched returns a copy of u with p applied and normalized as
+// Mattermost's User.Patch and PreUpdate do: lower-case username and
+// email, default notification settings for empty ones, blank mention keys
+// dropped; a new email is not verified.
+func (u *User) patched(p UserPatch) *User {
+	c := *u
+	c.Props, c.NotifyProps, c.Timezone = maps.Clone(u.Props), maps.Clone(u.NotifyProps), maps.Clone(u.Timezone)
+	for _, f := range []struct {
+		from *string
+		to   *string
+	}{
+		{p.Username, &c.Username}, {p.Nickname, &c.Nickname}, {p.FirstName, &c.FirstName},
+		{p.LastName, &c.LastName}, {p.Position, &c.Position}, {p.Email, &c.Email}, {p.Locale, &c.Locale},
+	} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if p.Props != nil {
+		c.Props = maps.Clone(p.Props)
+	}
+	if p.NotifyProps != nil {
+		c.NotifyProps = maps.Clone(p.NotifyProps)
+	}
+	if p.Timezone != nil {
+		c.Timezone = maps.Clone(p.Timezone)
+	}
+	c.Username = strings.ToLower(c.Username)
+	c.Email = strings.ToLower(c.Email)
+	if len(c.NotifyProps) == 0 {
+		c.NotifyProps = defaultNotifyProps()
+	} else if keys, ok := c.NotifyProps["mention_keys"]; ok {
+		var good []string
+		for k := range strings.SplitSeq(keys, ",") {
+			if k != "" {
+				good = append(good, strings.ToLower(k))
+			}
+		}
+		c.NotifyProps["mention_keys"] = strings.Join(good, ",")
+	}
+	if c.Email != u.Email {
+		c.EmailVerified = false
+	}
+	return &c
+}
+
+// doubleCheckPassword is Mattermost's DoubleCheckPassword: the password of
+// a user already logged in, for a sensitive change. A locked account or a
+// wrong password is 401, and a wrong one counts as a failed login; a right
+// one clears the count (in u too).
+func (a *App) doubleCheckPassword(ctx context.Context, u *User, password string) error {
+	if max := a.Config().ServiceSettings.MaximumLoginAttempts; max > 0 && u.FailedAttempts >= max {
+		return tooManyLoginAttempts(u.ID)
+	}
+	if u.Password == "" || bcrypt.CompareHashAndPassword([]byte(u.Password), []byte(password)) != nil {
+		if err := a.stores.Users.UpdateFailedAttempts(ctx, u.ID, u.FailedAttempts+1); err != nil {
+			return internal("app.user.update_failed_pwd_attempts.app_error", "counting a wrong password", err)
+		}
+		return newError(KindUnauthorized, "api.user.check_user_password.invalid.app_error",
+			"Login failed because of invalid password.", "user_id="+u.ID)
+	}
+	if u.FailedAttempts > 0 {
+		if err := a.stores.Users.UpdateFailedAttempts(ctx, u.ID, 0); err != nil {
+			return internal("app.user.update_failed_pwd_attempts.app_error", "resetting failed logins", err)
+		}
+		u.FailedAttempts = 0
+	}
+	return nil
+}
+
+// patchConflict names which unique field of u, a patched user, another
+// user has; like Mattermost, any conflict not on the username is the
+// email's.
+func (a *App) patchConflict(ctx context.Context, u *User) error {
+	emailTaken := newError(KindConflict, "app.user.save.email_exists.app_error", "An account with that email already exists.", "")
+	if other, err := a.stores.Users.GetByEmail(a.master(ctx), u.Email); err == nil && other.ID != u.ID {
+		return emailTaken
+	}
+	if other, err := a.stores.Users.GetByUsername(a.master(ctx), u.Username); err == nil && other.ID != u.ID {
+		return newError(KindConflict, "app.user.save.username_exists.app_error", "An account with that username already exists.", "")
+	}
+	return emailTaken
+}
+
+// userChanged makes u, just written, what every node serves: this node
+// caches it; the other nodes drop their copy (inv_user) and userChanged
+// returns once they have, or after invalidationWait; then user_updated
+// (Mattermost's sendUpdatedUserEvent) goes to every socket, the profile to
+// everyone but u (admins included: the hub has no per-receiver variant,
+// and Mattermost's default privacy settings show emails and full names to
+// all) and u's own view to u's sockets.
+func (a *App) userChanged(ctx context.Context, u *User) {
+	a.users.Set(u.ID, u, 0)
+	a.sendCluster(ctx, ClusterEventInvalidateUser, []byte(u.ID))
+	a.awaitCluster(ctx, u.ID)
+	a.publish(ctx, Event{Name: EventUserUpdated, Data: map[string]any{"user": u.sanitized(false, false)},
+		Broadcast: Broadcast{OmitUsers: map[string]bool{u.ID: true}}})
+	a.publish(ctx, Event{Name: EventUserUpdated, Data: map[string]any{"user": u.sanitized(true, false)},
+		Broadcast: Broadcast{UserID: u.ID}})
 }
 
 // uniqueIDs returns ids without repeats, in first-seen order.

@@ -55,6 +55,14 @@ func (b users) UpdateFailedAttempts(ctx context.Context, id string, attempts int
 	return translate(b.s.UpdateFailedAttempts(ctx, id, attempts))
 }
 
+func (b users) Update(ctx context.Context, u *app.User) error {
+	row, err := userRow(u)
+	if err != nil {
+		return err
+	}
+	return translate(b.s.Update(ctx, row))
+}
+
 // userRow converts an app user to its row.
 func userRow(u *app.User) (*store.User, error) {
 	props, err := encodeJSON(u.Props, "{}")

@@ -164,6 +164,49 @@ func (us *UserStore) UpdateFailedAttempts(ctx context.Context, id string, attemp
 	return nil
 }
 
+// Update writes the fields of u a user may change about themselves over
+// the row of u.ID: UpdateAt, Username, Email, EmailVerified, Nickname,
+// FirstName, LastName, Position, Props, NotifyProps, Timezone and Locale
+// (Mattermost's UserStore.Update without trusted data). The password,
+// roles, deletion, MFA, authentication and counters are left as they are.
+// u is not modified or kept. A missing user is an error wrapping
+// [ErrNotFound]; a username or email another user has gives a
+// [*ConflictError].
+func (us *UserStore) Update(ctx context.Context, u *User) error {
+	s := us.s
+	if u.ID == "" {
+		return &InvalidError{Table: "Users", Field: "Id", Problem: "empty"}
+	}
+	res, err := s.exec(ctx, "UPDATE Users SET UpdateAt = ?, Username = ?, Email = ?, EmailVerified = ?, Nickname = ?, "+
+		"FirstName = ?, LastName = ?, Position = ?, Props = ?, NotifyProps = ?, Timezone = ?, Locale = ? WHERE Id = ?",
+		u.UpdateAt, u.Username, u.Email, u.EmailVerified, u.Nickname, u.FirstName, u.LastName, u.Position,
+		u.Props, u.NotifyProps, u.Timezone, u.Locale, u.ID)
+	if err != nil {
+		if isUniqueViolation(err) {
+			err = &ConflictError{Table: "Users", ID: u.ID, Err: err}
+		}
+		return s.errorf("updating user %s: %w", u.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.errorf("updating user %s: %w", u.ID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	// MySQL counts changed rows, not matched ones: an update that changes
+	// nothing (the same values in the same millisecond) is not a missing
+	// user. Ask the master.
+	var found int64
+	if err := s.queryRow(ctx, toMaster, "SELECT COUNT(*) FROM Users WHERE Id = ?", []any{u.ID}, &found); err != nil {
+		return s.errorf("updating user %s: %w", u.ID, err)
+	}
+	if found == 0 {
+		return s.errorf("updating user %s: %w", u.ID, ErrNotFound)
+	}
+	return nil
+}
+
 // Search returns up to limit active users whose username starts with
 // prefix (usernames are lower case; so is the match), ordered by username.
 // It is a search query: it runs on a search replica, else a read replica,

@@ -91,6 +91,7 @@ func ClosedStore(t *testing.T, s *store.Store) {
 		"Posts.Save":                   s.Posts().Save(ctx, &store.Post{ID: NewID(), ChannelID: NewID()}),
 		"Recycle":                      s.Recycle(ctx, Settings(t, s.DriverName())),
 		"Users.UpdateFailedAttempts":   s.Users().UpdateFailedAttempts(ctx, NewID(), 1),
+		"Users.Update":                 s.Users().Update(ctx, &store.User{ID: NewID(), Username: "u"}),
 		"Sessions.Save":                s.Sessions().Save(ctx, &store.Session{ID: NewID(), Token: NewID()}),
 		"Sessions.Remove":              s.Sessions().Remove(ctx, NewID()),
 		"Teams.Save":                   s.Teams().Save(ctx, &store.Team{ID: NewID()}),

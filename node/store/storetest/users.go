@@ -196,6 +196,107 @@ func Users(t *testing.T, s *store.Store) {
 			t.Errorf("GetMany of too many ids: err = %v, want an *InvalidError", err)
 		}
 	})
+	t.Run("update writes the profile fields and nothing else", func(t *testing.T) {
+		u := newUser("patchme")
+		if err := us.Save(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		changed := *u
+		changed.UpdateAt = u.UpdateAt + 1000
+		changed.Username = "patched"
+		changed.Email = "patched@example.com"
+		changed.EmailVerified = false
+		changed.Nickname = "Nick ✓"
+		changed.FirstName = "Åsa"
+		changed.LastName = "Ng"
+		changed.Position = "lead"
+		changed.Props = `{"a":"b"}`
+		changed.NotifyProps = `{"email":"false"}`
+		changed.Timezone = `{"useAutomaticTimezone":"false","manualTimezone":"Europe/Oslo"}`
+		changed.Locale = "de"
+		// Fields a profile update must leave alone.
+		changed.CreateAt = 1
+		changed.DeleteAt = 2
+		changed.Password = "other-hash"
+		changed.Roles = "system_admin system_user"
+		changed.AuthService = "gitlab"
+		changed.AllowMarketing = false
+		changed.LastPasswordUpdate = 3
+		changed.LastPictureUpdate = 4
+		changed.FailedAttempts = 9
+		changed.MfaActive = false
+		changed.MfaSecret = "other"
+		if err := us.Update(ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		want := *u
+		want.UpdateAt, want.Username, want.Email, want.EmailVerified = changed.UpdateAt, changed.Username, changed.Email, false
+		want.Nickname, want.FirstName, want.LastName, want.Position = changed.Nickname, changed.FirstName, changed.LastName, changed.Position
+		want.Props, want.NotifyProps, want.Timezone, want.Locale = changed.Props, changed.NotifyProps, changed.Timezone, changed.Locale
+		got, err := us.Get(store.WithMaster(ctx), u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, &want) {
+			t.Errorf("after Update: %+v\nwant %+v", got, &want)
+		}
+		if _, err := us.GetByUsername(ctx, "patchme"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("old username still found: err = %v", err)
+		}
+		if got, err := us.GetByEmail(ctx, "patched@example.com"); err != nil || got.ID != u.ID {
+			t.Errorf("GetByEmail of the new email = %+v, %v", got, err)
+		}
+	})
+	t.Run("an update that changes nothing succeeds", func(t *testing.T) {
+		u := newUser("samesame")
+		if err := us.Save(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second write changes no column (MySQL reports 0 rows)
+			if err := us.Update(ctx, u); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+		}
+	})
+	t.Run("update of a missing user is ErrNotFound", func(t *testing.T) {
+		u := newUser("ghost")
+		if err := us.Update(ctx, u); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Update: err = %v, want ErrNotFound", err)
+		}
+		var invalid *store.InvalidError
+		if err := us.Update(ctx, &store.User{Username: "noid"}); !errors.As(err, &invalid) {
+			t.Errorf("Update without id: err = %v, want an *InvalidError", err)
+		}
+	})
+	t.Run("update to another user's username or email conflicts", func(t *testing.T) {
+		owner, mover := newUser("taken"), newUser("mover")
+		for _, u := range []*store.User{owner, mover} {
+			if err := us.Save(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tests := []struct {
+			name   string
+			modify func(u *store.User)
+		}{
+			{"username", func(u *store.User) { u.Username = owner.Username }},
+			{"email", func(u *store.User) { u.Email = owner.Email }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				u := *mover
+				tt.modify(&u)
+				err := us.Update(ctx, &u)
+				var conflict *store.ConflictError
+				if !errors.As(err, &conflict) || conflict.Table != "Users" || conflict.ID != mover.ID {
+					t.Fatalf("Update: err = %v, want a *ConflictError on Users %s", err, mover.ID)
+				}
+				if got, err := us.Get(ctx, mover.ID); err != nil || !reflect.DeepEqual(got, mover) {
+					t.Errorf("after a refused update: %+v, %v\nwant %+v", got, err, mover)
+				}
+			})
+		}
+	})
 	t.Run("count includes deleted users and failed attempts are updated", func(t *testing.T) {
 		before, err := us.Count(ctx)
 		if err != nil {
